@@ -1,0 +1,43 @@
+/**
+ * Service names: validation, templates and instances (spec §1).
+ *
+ * @module
+ */
+
+/** Names must be shorter than this many bytes. */
+export const MAX_NAME_BYTES = 64;
+
+/** Why a name is not a valid service name, or null if it is valid. */
+export function nameProblem(name: string): string | null {
+  if (name.length === 0) return "empty name";
+  if (new TextEncoder().encode(name).length >= MAX_NAME_BYTES) {
+    return `name longer than ${MAX_NAME_BYTES - 1} bytes`;
+  }
+  if (name.startsWith(".")) return "name starts with '.'";
+  if (/[\/,\n]/.test(name)) return "name contains '/', ',' or a newline";
+  return null;
+}
+
+/** A template's name ends in `@`; it is never a service of its own. */
+export function isTemplate(name: string): boolean {
+  return name.endsWith("@");
+}
+
+/**
+ * Split `NAME@PARAM` into its template (`NAME@`) and parameter, or null when
+ * the name is not an instance (no `@`, or a bare template).
+ *
+ * @example
+ * ```ts
+ * import { splitInstance } from "./names.ts";
+ * splitInstance("agetty@tty1"); // { template: "agetty@", param: "tty1" }
+ * splitInstance("web"); // null
+ * ```
+ */
+export function splitInstance(
+  name: string,
+): { template: string; param: string } | null {
+  const at = name.indexOf("@");
+  if (at < 0 || at === name.length - 1) return null;
+  return { template: name.slice(0, at + 1), param: name.slice(at + 1) };
+}

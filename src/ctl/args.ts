@@ -1,0 +1,137 @@
+/**
+ * nitroctl's command line: options, command word, SERVICE arguments, and
+ * the sysvinit-style names (`halt`, `reboot`, `init 6`, …).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type Command, lookupCommand } from "./commands.ts";
+import type { Invocation } from "./invocation.ts";
+import { UsageError } from "./usage.ts";
+
+/** A parsed, valid command line. */
+export interface CommandLine {
+  command: Command;
+  /** SERVICE arguments, as given. */
+  services: string[];
+  /** `-t`: give up after this many milliseconds. */
+  timeoutMs?: number;
+  verbose: boolean;
+  json: boolean;
+  /** `events --replay`. */
+  replay: boolean;
+  /** `-h`/`--help`: print usage and do nothing else. */
+  help: boolean;
+}
+
+/** What `init N` means; `q` re-reads the configuration as sysvinit's. */
+const INIT_LEVELS: Readonly<Record<string, string>> = {
+  "0": "Shutdown",
+  "6": "Reboot",
+  q: "rescan",
+  Q: "rescan",
+};
+
+/**
+ * Parse nitroctl's arguments.
+ *
+ * @throws {UsageError} on an unknown command or option, a missing or
+ *   unexpected SERVICE, or a bad `-t` value.
+ *
+ * @example
+ * ```ts
+ * import { parseCommandLine } from "./args.ts";
+ * const line = parseCommandLine({ name: "nitroctl", args: ["-t", "2", "start", "web"] });
+ * console.assert(line.timeoutMs === 2000 && line.services[0] === "web");
+ * ```
+ */
+export function parseCommandLine(invocation: Invocation): CommandLine {
+  const { name, args } = invocation;
+  // sysvinit names ignore their arguments (`reboot -f` still reboots).
+  if (name === "halt" || name === "poweroff") return simple("Shutdown");
+  if (name === "reboot") return simple("Reboot");
+  if (name === "init") {
+    const level = args.length === 1 ? INIT_LEVELS[args[0]] : undefined;
+    if (level === undefined) throw new UsageError("usage: init 0|6|q");
+    return simple(level);
+  }
+  return parseNitroctl(args);
+}
+
+/** The ordinary `nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]`. */
+function parseNitroctl(args: string[]): CommandLine {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        timeout: { type: "string", short: "t" },
+        verbose: { type: "boolean", short: "v" },
+        json: { type: "boolean" },
+        replay: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(shortReason(error));
+  }
+  const { values, positionals } = parsed;
+  const [word = "list", ...services] = positionals;
+  const command = lookupCommand(word);
+  if (command === undefined && !values.help) {
+    throw new UsageError(`unknown command: ${word}`);
+  }
+  const line: CommandLine = {
+    command: command ?? lookupCommand("list")!,
+    services,
+    verbose: values.verbose ?? false,
+    json: values.json ?? false,
+    replay: values.replay ?? false,
+    help: values.help ?? false,
+  };
+  if (values.timeout !== undefined) {
+    line.timeoutMs = parseSeconds(values.timeout) * 1000;
+  }
+  if (line.help) return line;
+  if (command!.services === "required" && services.length === 0) {
+    throw new UsageError(`${word} needs at least one SERVICE`);
+  }
+  if (command!.services === "none" && services.length > 0) {
+    throw new UsageError(`${word} takes no SERVICE`);
+  }
+  if (line.replay && command!.action.kind !== "events") {
+    throw new UsageError("--replay goes with events only");
+  }
+  return line;
+}
+
+/** A command line for a command that takes nothing. */
+function simple(word: string): CommandLine {
+  return {
+    command: lookupCommand(word)!,
+    services: [],
+    verbose: false,
+    json: false,
+    replay: false,
+    help: false,
+  };
+}
+
+/** A positive number of seconds, possibly fractional (`0.5`, `.5`, `3`). */
+function parseSeconds(text: string): number {
+  const seconds = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(seconds > 0) || !Number.isFinite(seconds)) {
+    throw new UsageError(`bad -t value: ${text} (want seconds > 0)`);
+  }
+  return seconds;
+}
+
+/** parseArgs' complaint without its advice: "unknown option '--x'". */
+function shortReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const first = message.split(". ")[0];
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}

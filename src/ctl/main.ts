@@ -1,0 +1,93 @@
+/**
+ * nitroctl from arguments to exit status: parse, resolve SERVICE paths,
+ * connect, run the command under the `-t` limit, report failures as one
+ * line on stderr.
+ *
+ * @module
+ */
+
+import { NitroClient } from "../client.ts";
+import { socketPath } from "../config/socket_path.ts";
+import { parseCommandLine } from "./args.ts";
+import { EXIT, failure } from "./exit.ts";
+import { invocation } from "./invocation.ts";
+import { type Output, stdio } from "./output.ts";
+import { runCommand } from "./run.ts";
+import { resolveServices } from "./services.ts";
+import { USAGE } from "./usage.ts";
+
+/** Longest delay `setTimeout` honours; longer `-t` values mean "no limit". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Rejection marking an expired `-t`. */
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * Run nitroctl with `args` (without argv[0]); resolve with the exit status.
+ * Never throws for anything nitro or the user does.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./main.ts";
+ * Deno.exit(await main(["pidof", "web"]));
+ * ```
+ */
+export async function main(
+  args: readonly string[],
+  io: Output = stdio,
+): Promise<number> {
+  let line;
+  try {
+    line = parseCommandLine(await invocation(args));
+  } catch (error) {
+    io.err(failure(error).message);
+    io.err(USAGE.trimEnd());
+    return EXIT.usage;
+  }
+  if (line.help) {
+    io.out(USAGE.trimEnd());
+    return EXIT.ok;
+  }
+
+  let client: NitroClient | undefined;
+  const work = async () => {
+    const target = resolveServices(line.services, envVar("NITRO_SERVICE"));
+    client = await NitroClient.connect(socketPath());
+    return await runCommand(client, line, target, io);
+  };
+  try {
+    return await withTimeout(work(), line.timeoutMs);
+  } catch (error) {
+    if (error === TIMEOUT) {
+      io.err("nitroctl: timeout");
+      return EXIT.timeout;
+    }
+    // The reader of our output went away (`nitroctl events | head -1`):
+    // end quietly, with the status a SIGPIPE death would give.
+    if (error instanceof Deno.errors.BrokenPipe) return 128 + 13;
+    const { status, message } = failure(error);
+    io.err(message);
+    return status;
+  } finally {
+    client?.close();
+  }
+}
+
+/** `work`, or a rejection with {@link TIMEOUT} after `ms` milliseconds. */
+function withTimeout<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
+  if (ms === undefined || ms > MAX_TIMER_MS) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(TIMEOUT), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/** An environment variable, or undefined when it may not be read. */
+function envVar(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * A scriptable stand-in for the nitro daemon: a real Unix socket in a fresh
+ * temp dir that speaks the control protocol as each test's handler says.
+ *
+ * @module
+ */
+
+import type {
+  ErrorCode,
+  Request,
+  ServiceEvent,
+  ServiceResult,
+  ServiceStatus,
+  State,
+} from "../../src/protocol.ts";
+
+/** The way a handler answers one request. */
+export interface Reply {
+  /** Write a line answering this request (its `id` is added). */
+  send(line: Record<string, unknown>): Promise<void>;
+  /** Stream a state change for this request. */
+  event(name: string, state: State, pid?: number | null): Promise<void>;
+  /** The final ok response, with the given fields. */
+  ok(fields?: Record<string, unknown>): Promise<void>;
+  /** The final error response. */
+  fail(code: ErrorCode, message: string, service?: string): Promise<void>;
+  /** Write raw text or bytes on the connection, as they are. */
+  raw(data: string | Uint8Array): Promise<void>;
+  /** Close the connection from the daemon's side. */
+  hangup(): void;
+  /** Resolves once the connection is closed (by either side). */
+  closed: Promise<void>;
+}
+
+/** Answers one request. May take its time; requests are handled concurrently. */
+export type Handler = (request: Request, reply: Reply) => unknown;
+
+const encoder = new TextEncoder();
+
+/** A fake daemon listening on `path`; close it (or `await using`) after use. */
+export class FakeDaemon implements AsyncDisposable {
+  /** Every request received, in arrival order. */
+  readonly requests: Request[] = [];
+  /** Number of connections accepted so far. */
+  connections = 0;
+  /** Number of connections currently open. */
+  open = 0;
+  readonly #listener: Deno.UnixListener;
+  readonly #conns = new Set<Deno.UnixConn>();
+  readonly #tasks = new Set<Promise<unknown>>();
+  readonly #errors: unknown[] = [];
+  #accepting: Promise<void>;
+
+  private constructor(
+    readonly dir: string,
+    readonly path: string,
+    readonly handler: Handler,
+  ) {
+    this.#listener = Deno.listen({ transport: "unix", path });
+    this.#accepting = this.#accept();
+  }
+
+  /** Listen on a new socket in a new temp dir. */
+  static async start(handler: Handler): Promise<FakeDaemon> {
+    const dir = await Deno.makeTempDir({ prefix: "nitro-fake-" });
+    return new FakeDaemon(dir, `${dir}/nitro.sock`, handler);
+  }
+
+  /** The requests with this op. */
+  ops(op: Request["op"]): Request[] {
+    return this.requests.filter((r) => r.op === op);
+  }
+
+  /** Stop listening, close every connection, remove the temp dir. */
+  async close(): Promise<void> {
+    this.#listener.close();
+    await this.#accepting;
+    for (const conn of this.#conns) closeQuietly(conn);
+    await Promise.allSettled([...this.#tasks]);
+    await Deno.remove(this.dir, { recursive: true });
+    if (this.#errors.length > 0) throw this.#errors[0];
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) {
+        this.connections++;
+        this.#track(this.#serve(conn));
+      }
+    } catch {
+      // Listener closed.
+    }
+  }
+
+  #track(task: Promise<unknown>): void {
+    const tracked = task.catch((e) => this.#errors.push(e));
+    this.#tasks.add(tracked);
+    tracked.finally(() => this.#tasks.delete(tracked));
+  }
+
+  async #serve(conn: Deno.UnixConn): Promise<void> {
+    this.#conns.add(conn);
+    this.open++;
+    let markClosed!: () => void;
+    const closed = new Promise<void>((resolve) => markClosed = resolve);
+    const write = async (data: string | Uint8Array) => {
+      const bytes = typeof data === "string" ? encoder.encode(data) : data;
+      try {
+        for (let off = 0; off < bytes.length;) {
+          off += await conn.write(bytes.subarray(off));
+        }
+      } catch {
+        // The client went away; tests check what it saw, not our writes.
+      }
+    };
+    const decoder = new TextDecoder();
+    let buffered = "";
+    try {
+      for await (const chunk of conn.readable) {
+        buffered += decoder.decode(chunk, { stream: true });
+        let newline: number;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const request = JSON.parse(buffered.slice(0, newline)) as Request;
+          buffered = buffered.slice(newline + 1);
+          this.requests.push(request);
+          const line = (fields: Record<string, unknown>) =>
+            write(JSON.stringify({ id: request.id, ...fields }) + "\n");
+          const reply: Reply = {
+            send: line,
+            event: (name, state, pid = null) =>
+              line({ event: { name, state, pid, time: 0 } }),
+            ok: (fields = {}) => line({ ok: true, ...fields }),
+            fail: (code, message, service) =>
+              line({ ok: false, error: { code, message, service } }),
+            raw: write,
+            hangup: () => closeQuietly(conn),
+            closed,
+          };
+          this.#track(Promise.resolve(this.handler(request, reply)));
+        }
+      }
+    } catch {
+      // Closed by hangup() or close().
+    } finally {
+      this.open--;
+      this.#conns.delete(conn);
+      closeQuietly(conn);
+      markClosed();
+    }
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}
+
+/** A service status for a test table. */
+export function status(
+  name: string,
+  state: State,
+  pid: number | null = null,
+  wstatus = 0,
+  seconds = 0,
+): ServiceStatus {
+  return { name, state, pid, wstatus, seconds };
+}
+
+/** An event as the fake daemon sends it. */
+export function event(
+  name: string,
+  state: State,
+  pid: number | null = null,
+): ServiceEvent {
+  return { name, state, pid, time: 0 };
+}
+
+/**
+ * A handler that behaves like a small, idle nitro with these services:
+ * answers list/pidof/info from the table, reports `no-such-service` for
+ * unknown names, and acknowledges every action with `ok` results whose
+ * state is the service's current one.
+ */
+export function basicHandler(table: ServiceStatus[]): Handler {
+  const byName = new Map(table.map((s) => [s.name, s]));
+  return async (request, reply) => {
+    const names = "services" in request ? request.services ?? [] : [];
+    const missing = names.find((n) => !byName.has(n));
+    if (missing !== undefined) {
+      return await reply.fail("no-such-service", "no such service", missing);
+    }
+    switch (request.op) {
+      case "list":
+        return await reply.ok({
+          services: names.length > 0
+            ? table.filter((s) => names.includes(s.name))
+            : table,
+        });
+      case "info":
+        return await reply.ok({
+          info: {
+            pid: 1234,
+            protocol: 1,
+            version: "0.1.0-fake",
+            services: table.length,
+            reaps: 7,
+            uptime: 61_999,
+            dir: "/etc/nitro",
+            pid1: false,
+          },
+        });
+      case "pidof":
+        return await reply.ok({
+          pids: Object.fromEntries(names.map((n) => [n, byName.get(n)!.pid])),
+        });
+      case "events":
+        return; // streams nothing until the test says so
+      default: {
+        const results: ServiceResult[] = names.map((n) => ({
+          name: n,
+          state: byName.get(n)!.state,
+          ok: true,
+        }));
+        return await reply.ok({ results });
+      }
+    }
+  };
+}
