@@ -1,0 +1,277 @@
+/**
+ * Test harness: a real nitro daemon on a temporary service directory with
+ * its own socket, started with exactly the permissions of ci/permissions.ts,
+ * and a way to run the real nitroctl against it. Everything it starts is
+ * killed by pid (and process group) in `stop()`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { PERMISSIONS } from "../../ci/permissions.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** Files of one service: name → content (executable when it starts `#!`). */
+export type ServiceFiles = Record<string, string | { link: string }>;
+
+/** Write a service directory tree: `{ web: { run: "#!/bin/sh\n..." } }`. */
+export function writeServices(
+  dir: string,
+  services: Record<string, ServiceFiles | { link: string }>,
+): void {
+  for (const [name, files] of Object.entries(services)) {
+    const path = join(dir, name);
+    if ("link" in files && typeof files.link === "string") {
+      Deno.symlinkSync(files.link as string, path);
+      continue;
+    }
+    Deno.mkdirSync(path, { recursive: true });
+    for (const [file, content] of Object.entries(files as ServiceFiles)) {
+      const target = join(path, file);
+      if (typeof content === "object") {
+        Deno.symlinkSync(content.link, target);
+        continue;
+      }
+      Deno.writeTextFileSync(target, content);
+      if (content.startsWith("#!")) Deno.chmodSync(target, 0o755);
+    }
+  }
+}
+
+/** Result of one nitroctl run. */
+export interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running nitro under test. */
+export class Nitro {
+  readonly sock: string;
+  readonly dir: string;
+  #child: Deno.ChildProcess | null = null;
+  #stdout = "";
+  #stderr = "";
+  #reading: Promise<void>[] = [];
+  exitStatus: Promise<Deno.CommandStatus> | null = null;
+
+  /** `root` is a temporary directory owned by the test. */
+  constructor(readonly root: string, opts: { dir?: string } = {}) {
+    this.dir = opts.dir ?? join(root, "svc");
+    this.sock = join(root, "nitro.sock");
+    Deno.mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** Make a harness in a fresh temporary directory. */
+  static async create(
+    services: Record<string, ServiceFiles | { link: string }> = {},
+  ): Promise<Nitro> {
+    const root = await Deno.makeTempDir({ prefix: "nitro-test-" });
+    const n = new Nitro(root);
+    writeServices(n.dir, services);
+    return n;
+  }
+
+  /** Environment for nitro and nitroctl: only this test's socket. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      NITRO_SOCK: this.sock,
+      PATH: Deno.env.get("PATH") ?? "",
+      ...extra,
+    };
+  }
+
+  /** Start the daemon and wait until its socket answers. */
+  async start(
+    opts: { args?: string[]; env?: Record<string, string>; flags?: string[] } =
+      {},
+  ): Promise<void> {
+    const flags = opts.flags ?? [...PERMISSIONS.nitro];
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...flags,
+        join(ROOT, "cli/nitro.ts"),
+        ...(opts.args ?? [this.dir]),
+      ],
+      env: this.env(opts.env),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.exitStatus = this.#child.status;
+    this.#reading = [
+      collect(this.#child.stdout, (s) => this.#stdout += s),
+      collect(this.#child.stderr, (s) => this.#stderr += s),
+    ];
+    await this.#waitForSocket();
+  }
+
+  /** Everything nitro (and its services without a logger) printed so far. */
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  get pid(): number {
+    return this.#child!.pid;
+  }
+
+  /** Wait until nitro's stdout contains `text` (bounded by `ms`). */
+  async waitForOutput(text: string, ms = 10_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.#stdout.includes(text)) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${JSON.stringify(text)} in:\n${this.#stdout}`,
+        );
+      }
+      await delay(20);
+    }
+  }
+
+  async #waitForSocket(): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (true) {
+      try {
+        const conn = await Deno.connect({ transport: "unix", path: this.sock });
+        conn.close();
+        return;
+      } catch {
+        if (Date.now() > deadline) {
+          throw new Error(`nitro did not come up:\n${this.#stderr}`);
+        }
+        await delay(20);
+      }
+    }
+  }
+
+  /** Run the real nitroctl with the given arguments. */
+  async ctl(
+    args: string[],
+    opts: { env?: Record<string, string>; cwd?: string } = {},
+  ): Promise<CtlResult> {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        ...PERMISSIONS.nitroctl,
+        join(ROOT, "cli/nitroctl.ts"),
+        ...args,
+      ],
+      env: this.env(opts.env),
+      clearEnv: true,
+      cwd: opts.cwd,
+      stdin: "null",
+    }).output();
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
+  }
+
+  /** `nitroctl list --json` as objects keyed by name. */
+  async states(): Promise<
+    Record<string, { state: string; pid: number | null }>
+  > {
+    const r = await this.ctl(["--json", "list"]);
+    const list = JSON.parse(r.stdout) as {
+      name: string;
+      state: string;
+      pid: number | null;
+    }[];
+    return Object.fromEntries(list.map((s) => [s.name, s]));
+  }
+
+  /**
+   * Stop everything: the daemon (SIGKILL), every process of every session it
+   * started (services run in their own sessions, so they are found through
+   * their parent: nitro), and the temp directory.
+   */
+  async stop(): Promise<void> {
+    if (this.#child) {
+      const descendants = descendantsOf(this.#child.pid);
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await this.#child.status;
+      for (const pid of descendants) {
+        try {
+          Deno.kill(-pid, "SIGKILL");
+        } catch {
+          // Not a group leader, or gone.
+        }
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch {
+          // Gone.
+        }
+      }
+      await Promise.all(this.#reading);
+      this.#child = null;
+    }
+    await Deno.remove(this.root, { recursive: true }).catch(() => {});
+  }
+}
+
+/** All descendants of `pid`, found through /proc (Linux). */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry.name));
+      children.set(ppid, list);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    for (const child of children.get(todo.pop()!) ?? []) {
+      out.push(child);
+      todo.push(child);
+    }
+  }
+  return out;
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sink: (s: string) => void,
+): Promise<void> {
+  const dec = new TextDecoder();
+  for await (const chunk of stream) sink(dec.decode(chunk, { stream: true }));
+}
+
+/** Sleep `ms` milliseconds. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Poll `check` until it returns true, for at most `ms` (tests only). */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  what = "condition",
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(25);
+  }
+}
