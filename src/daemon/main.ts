@@ -11,15 +11,24 @@ import { socketPath } from "../config/socket_path.ts";
 import { isExecutable } from "../config/scan.ts";
 import { serveControl } from "./control.ts";
 import { listenControl } from "./socket.ts";
+import { liveChildren } from "./spawn.ts";
 import { type EndMode, Supervisor } from "./supervisor.ts";
+import type { Pid1 } from "../init/pid1.ts";
+import { stdioStatus } from "../init/stdio.ts";
 
 /** Exit status for errors nitro cannot recover from (as nitroctl's 111). */
 export const EXIT_FATAL = 111;
 
 const USAGE = "usage: nitro [DIR]";
 
-/** Run the daemon with command-line `args`; resolves with the exit status. */
-export async function main(args: string[]): Promise<number> {
+/**
+ * Run the daemon with command-line `args`; resolves with the exit status.
+ * `pid1` carries the pid-1 duties when nitro is pid 1 (see cli/nitro.ts).
+ */
+export async function main(
+  args: string[],
+  pid1: Pid1 | null = null,
+): Promise<number> {
   let positionals: string[];
   try {
     ({ positionals } = parseArgs({
@@ -35,41 +44,53 @@ export async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const pid1 = Deno.pid === 1;
+  for (const warning of pid1?.warnings ?? []) {
+    console.error(`nitro: ${warning}`);
+  }
+  // The real pid 1 of a machine, as opposed to a container's init.
+  const machine = pid1 !== null && !pid1.container;
   let dir = positionals[0] ?? "/etc/nitro";
   if (pid1 && (dir === "S" || dir === "single")) dir = "/etc/nitro.single";
 
   const problem = dirProblem(dir);
-  if (problem !== null) return fatal(dir, problem);
+  if (problem !== null) return fatal(dir, `${dir}: ${problem}`, pid1);
 
   const sock = socketPath();
   let listener: Deno.Listener;
   try {
     listener = await listenControl(sock);
   } catch (err) {
-    return fatal(dir, (err as Error).message);
+    return fatal(dir, (err as Error).message, pid1); // It names the socket.
   }
 
+  const isOurs = (pid: number) => liveChildren.has(pid);
   const supervisor = new Supervisor({
     dir,
     runDir: `${sock}.d`,
     log: (line) => console.error(line),
-    stdio: { stdout: true, stderr: true },
+    stdio: stdioStatus(),
+    hooks: pid1 ? { killAll: () => pid1.killAll(isOurs) } : {},
   });
+  const stopReaping = pid1?.watchOrphans(isOurs, (n) => supervisor.reaps += n);
   const end = (mode: EndMode) => void supervisor.end(mode);
   const signals: [Deno.Signal, () => void][] = [
     ["SIGHUP", () => supervisor.rescan()],
+    // As a machine's init this is Ctrl-Alt-Del: an orderly reboot too.
     ["SIGINT", () => end("reboot")],
-    ["SIGTERM", () => end("shutdown")],
+    // The real pid 1 ignores SIGTERM (spec §6); a container's init obeys.
+    ["SIGTERM", () => machine || end("shutdown")],
   ];
   for (const [sig, handler] of signals) Deno.addSignalListener(sig, handler);
-  const server = serveControl(listener, { supervisor, end, pid1 });
+  const server = serveControl(listener, { supervisor, end, pid1: !!pid1 });
 
-  while ((await supervisor.run()) === "reboot") {
-    // Reboot outside pid 1: boot again from scratch, same process.
+  let mode: EndMode;
+  // Reboot without a machine to reboot: boot again from scratch.
+  while ((mode = await supervisor.run()) === "reboot" && !machine) {
+    reincarnate(dir, pid1);
   }
 
   for (const [sig, handler] of signals) Deno.removeSignalListener(sig, handler);
+  stopReaping?.();
   listener.close();
   await server;
   try {
@@ -77,7 +98,27 @@ export async function main(args: string[]): Promise<number> {
   } catch {
     // Removed by someone else.
   }
+  reincarnate(dir, pid1);
+  if (machine) pid1.finish(mode);
   return 0;
+}
+
+/**
+ * Exec into SYS/reincarnate if it exists (pid 1 only: it needs execve).
+ * Returns only if there is nothing to exec into, or the exec failed.
+ */
+function reincarnate(dir: string, pid1: Pid1 | null): void {
+  const path = join(dir, "SYS", "reincarnate");
+  if (!isExecutable(path)) return;
+  if (pid1 === null) {
+    console.error("nitro: SYS/reincarnate needs nitro to be pid 1; ignored");
+    return;
+  }
+  try {
+    pid1.reincarnate(path, []);
+  } catch (err) {
+    console.error(`nitro: cannot exec ${path}: ${(err as Error).message}`);
+  }
 }
 
 /** Why `dir` cannot serve as the service directory, or null. */
@@ -93,9 +134,16 @@ function dirProblem(dir: string): string | null {
   }
 }
 
-/** Report an unrecoverable error, run SYS/fatal if there is one. */
-async function fatal(dir: string, problem: string): Promise<number> {
-  console.error(`nitro: ${dir}: ${problem}`);
+/**
+ * Report an unrecoverable error and run SYS/fatal if there is one. A
+ * machine's pid 1 must not exit (the kernel would panic): it reboots.
+ */
+async function fatal(
+  dir: string,
+  problem: string,
+  pid1: Pid1 | null,
+): Promise<number> {
+  console.error(`nitro: ${problem}`);
   const script = join(dir, "SYS", "fatal");
   if (isExecutable(script)) {
     try {
@@ -104,5 +152,6 @@ async function fatal(dir: string, problem: string): Promise<number> {
       // Nothing more to be done.
     }
   }
+  if (pid1 !== null && !pid1.container) pid1.finish("reboot");
   return EXIT_FATAL;
 }

@@ -54,6 +54,13 @@ export interface Spawned {
   exited: Promise<number>;
 }
 
+/**
+ * Pids of started scripts whose exit has not been delivered yet. As pid 1,
+ * nitro reaps every other zombie; these it must leave to the runtime, which
+ * hands their status to `exited`.
+ */
+export const liveChildren: Set<number> = new Set();
+
 /** Opens the FIFOs named in $1 and $2 (if non-empty), then execs the rest. */
 const PROLOGUE = 'case $1 in ?*) exec <"$1";; esac; ' +
   'case $2 in ?*) exec >"$2";; esac; shift 2; exec "$@"';
@@ -81,18 +88,22 @@ export function spawnScript(req: SpawnRequest): Spawned {
     stdio: stdio(req),
     detached: true, // setsid: the service gets its own session
   });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`cannot execute ${req.command}`);
+  liveChildren.add(pid);
   const exited = new Promise<number>((resolve) => {
-    child.once("exit", (code, signal) => resolve(waitStatus(code, signal)));
+    const done = (status: number) => {
+      liveChildren.delete(pid);
+      resolve(status);
+    };
+    child.once("exit", (code, signal) => done(waitStatus(code, signal)));
     // An exec error after the pid was known still ends the process.
-    child.once("error", () => resolve(127 << 8));
+    child.once("error", () => done(127 << 8));
   });
-  if (child.pid === undefined) {
-    throw new Error(`cannot execute ${req.command}`);
-  }
   const notify = req.notifyFd === null
     ? null
     : child.stdio[req.notifyFd] as Readable;
-  return { pid: child.pid, notify, exited };
+  return { pid, notify, exited };
 }
 
 function fifoPath(s: Stream): string {

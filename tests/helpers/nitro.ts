@@ -88,14 +88,29 @@ export class Nitro {
       {},
   ): Promise<void> {
     const flags = opts.flags ?? [...PERMISSIONS.nitro];
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        ...flags,
-        join(ROOT, "cli/nitro.ts"),
-        ...(opts.args ?? [this.dir]),
+    const argv = [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      ...flags,
+      join(ROOT, "cli/nitro.ts"),
+      ...(opts.args ?? [this.dir]),
+    ];
+    // Start nitro as an init or a container runtime would: with fds 0-2
+    // only. (Whatever the test runner inherited would otherwise pass
+    // through nitro into every service: nitro closes nothing it inherited.)
+    const stray = strayFds();
+    const [cmd, args] = stray.length === 0 ? [argv[0], argv.slice(1)] : [
+      "/bin/bash",
+      [
+        "-c",
+        `exec ${stray.map((fd) => `${fd}>&-`).join(" ")}; exec "$@"`,
+        "nitro",
+        ...argv,
       ],
+    ];
+    this.#child = new Deno.Command(cmd, {
+      args,
       env: this.env(opts.env),
       clearEnv: true,
       stdin: "null",
@@ -222,6 +237,23 @@ export class Nitro {
     }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
+}
+
+/** This process's fds above 2 that a child would inherit (no CLOEXEC). */
+function strayFds(): number[] {
+  const stray: number[] = [];
+  for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
+    const fd = Number(entry.name);
+    if (fd <= 2) continue;
+    try {
+      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
+      const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? "0", 8);
+      if ((flags & 0o2000000) === 0) stray.push(fd);
+    } catch {
+      // Closed meanwhile (the directory listing's own fd, for one).
+    }
+  }
+  return stray;
 }
 
 /** All descendants of `pid`, found through /proc (Linux). */

@@ -1,0 +1,349 @@
+/**
+ * What nitro does differently as pid 1 (spec §3, §6, §8): mount `/dev` and
+ * `/run` if missing, tell a machine from a container, reap orphans, kill
+ * every remaining process at shutdown, power off or reboot, or hand over to
+ * `SYS/reincarnate`.
+ *
+ * This module is safe to import statically: it loads the FFI module
+ * (`./libc.ts`) only inside {@link enterPid1}, which refuses unless
+ * `Deno.pid === 1`. {@link isPid1} needs no FFI. (For nitro's own stdio see
+ * `./stdio.ts`.)
+ *
+ * Boot order matters: Deno 2.9.6 panics ("no /proc/self/exe available. Is
+ * /proc mounted?", ext/os/lib.rs) as soon as anything loads a `node:`
+ * module while /proc is not mounted — the Node compatibility layer wants
+ * `process.execPath`. Plain Deno APIs and FFI work without /proc. So this
+ * module and `./libc.ts` import no `node:` module, {@link enterPid1} mounts
+ * /proc, and the pid-1 entry point must call it *before* loading the rest
+ * of nitro, with a dynamic import:
+ *
+ * ```ts ignore
+ * import { enterPid1, isPid1 } from "../src/init/pid1.ts"; // no node: inside
+ * const pid1 = isPid1() ? await enterPid1() : null; // mounts /proc first
+ * const { main } = await import("../src/daemon/main.ts"); // node: is fine now
+ * ```
+ *
+ * Child processes: the daemon spawns services with `Deno.Command`, and
+ * Deno's runtime reaps those itself (by pid) to deliver `child.status`. pid 1
+ * must reap everything else, but never one of those: a stolen child's
+ * `status` rejects with ECHILD ("No child processes", tested). Deno does not
+ * reap orphans itself; they stay zombies until {@link Pid1.reapOrphans}.
+ * Hence the `isOurs(pid)` predicate: it must return true for every pid from
+ * `Deno.Command(...).spawn()` whose `status` has not settled yet. Record the
+ * pid in the same synchronous turn as `spawn()`; a SIGCHLD listener cannot
+ * run in between.
+ *
+ * SIGCHLD in Deno 2.9.6: `Deno.addSignalListener("SIGCHLD", …)` works next
+ * to `Deno.Command` (both are told; child statuses still arrive), including
+ * for orphans re-parented to pid 1. Signals coalesce: one callback may stand
+ * for many exits, so each callback reaps all it can find. A signal listener
+ * does not keep the event loop alive.
+ *
+ * Permissions: Deno 2.9.6 wants `--allow-all` for any path under /proc,
+ * /sys and most of /dev, so the /proc scan and the `stat` of /dev go through
+ * libc; the `"nitro-init"` permissions (scoped `--allow-ffi`) suffice.
+ *
+ * @example The daemon as pid 1
+ * ```ts ignore
+ * import { enterPid1, isPid1 } from "./pid1.ts";
+ * const running = new Set<number>(); // pids of live Deno.Command children
+ * const isOurs = (pid: number) => running.has(pid);
+ * if (isPid1()) {
+ *   const pid1 = await enterPid1();
+ *   pid1.watchOrphans(isOurs); // reap on every SIGCHLD, no polling
+ *   // ... supervise; at the end, with all services down:
+ *   await pid1.killAll(isOurs);
+ *   if (!pid1.container) pid1.finish("shutdown");
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/** The FFI module, loaded on demand. */
+type Libc = typeof import("./libc.ts");
+
+/** Whether `pid` is a child the daemon spawned with `Deno.Command`. */
+export type IsOurs = (pid: number) => boolean;
+
+/** How long `killAll` waits after SIGKILL before giving up (D state). */
+export const KILL_WAIT_MS = 2000;
+
+/**
+ * Extra checks after a SIGCHLD: our own zombies vanish when Deno's runtime
+ * reaps them, shortly after the signal, and that raises no event. Bounded:
+ * at most this many checks per SIGCHLD.
+ */
+const RECHECK_MS = [5, 25, 100, 400];
+
+/** Whether this process is pid 1 (of the machine or of a PID namespace). */
+export function isPid1(): boolean {
+  return Deno.pid === 1;
+}
+
+/** pid 1's duties, from {@link enterPid1}. */
+export interface Pid1 {
+  /**
+   * True in a container (or any child PID namespace), false as a machine's
+   * init: `reboot(RB_DISABLE_CAD)` failed. On a machine that call also made
+   * Ctrl-Alt-Del send SIGINT to nitro (spec §6: orderly reboot).
+   */
+  readonly container: boolean;
+  /** What {@link enterPid1} mounted, in order, e.g. `["/run"]`. */
+  readonly mounted: readonly string[];
+  /** Mounts that were needed but failed, as messages to log. */
+  readonly warnings: readonly string[];
+
+  /**
+   * Reap every exited child that `isOurs` rejects; returns how many.
+   * Reads /proc (zombies whose parent is pid 1); without /proc it peeks
+   * with `waitid(WNOWAIT)` and stops at the first zombie that is ours.
+   * Linux only for now (0 elsewhere).
+   */
+  reapOrphans(isOurs: IsOurs): number;
+
+  /**
+   * Call {@link reapOrphans} now and on every SIGCHLD; `onReap` gets the
+   * count when it is not 0. Returns a function that stops it.
+   */
+  watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void;
+
+  /**
+   * Shutdown's last sweep (spec §3): SIGTERM and SIGCONT to every other
+   * process, wait until none is left or `graceMs` passed, then SIGKILL and
+   * wait at most {@link KILL_WAIT_MS} more (a process in D state may never
+   * go). Driven by SIGCHLD and one deadline timer; reaps orphans meanwhile.
+   */
+  killAll(isOurs: IsOurs, graceMs?: number): Promise<void>;
+
+  /**
+   * End a machine (not a container: throws there, doing nothing): sync,
+   * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
+   * Never returns; throws if the kernel refuses.
+   */
+  finish(mode: "shutdown" | "reboot"): never;
+
+  /**
+   * Replace nitro by `path` (`SYS/reincarnate`) with argv `[path, ...args]`
+   * and nitro's environment, keeping pid 1 and all children. SIGPIPE is
+   * reset to default first (Deno ignores it). Throws if the exec fails.
+   */
+  reincarnate(path: string, args: string[]): never;
+}
+
+/**
+ * Become pid 1: load libc, mount `/proc` if it is not a mount point (Deno
+ * needs it, see the module doc), `/dev` (devtmpfs) if `/dev/null` is
+ * missing and `/dev` is not a mount point, `/run` (tmpfs, nosuid, nodev,
+ * mode 0755) if it is not a mount point, and tell machine from container.
+ * Mount failures are reported in `warnings`, not thrown.
+ *
+ * Mount points are found by comparing `st_dev` with the parent's, which
+ * needs no /proc (not mounted yet at early boot). A bind mount from the
+ * same file system is not recognised.
+ */
+export async function enterPid1(): Promise<Pid1> {
+  if (!isPid1()) throw new Error("enterPid1: not pid 1");
+  const libc: Libc = await import("./libc.ts");
+  const mounted: string[] = [];
+  const warnings: string[] = [];
+  const tryMount = (
+    source: string,
+    target: string,
+    fstype: string,
+    flags: number,
+    data: string | null,
+  ) => {
+    try {
+      libc.mount(source, target, fstype, flags, data);
+      mounted.push(target);
+    } catch (e) {
+      warnings.push(`mount ${fstype} on ${target}: ${(e as Error).message}`);
+    }
+  };
+  if (Deno.build.os === "linux") {
+    const { MS_NOSUID, MS_NODEV, MS_NOEXEC } = libc;
+    if (!isMountPoint(libc, "/proc")) {
+      tryMount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, null);
+    }
+    if (!exists(libc, "/dev/null") && !isMountPoint(libc, "/dev")) {
+      tryMount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    }
+    if (!isMountPoint(libc, "/run")) {
+      tryMount("run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    }
+  }
+  const container = !libc.inInitPidNamespace();
+  return new Pid1Impl(libc, container, mounted, warnings);
+}
+
+function exists(libc: Libc, path: string): boolean {
+  try {
+    libc.statDev(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isMountPoint(libc: Libc, path: string): boolean {
+  try {
+    return libc.statDev(path) !== libc.statDev(`${path}/..`);
+  } catch {
+    return false; // missing: mounting will fail and say so
+  }
+}
+
+class Pid1Impl implements Pid1 {
+  constructor(
+    private readonly libc: Libc,
+    readonly container: boolean,
+    readonly mounted: readonly string[],
+    readonly warnings: readonly string[],
+  ) {}
+
+  reapOrphans(isOurs: IsOurs): number {
+    if (Deno.build.os !== "linux") return 0; // FreeBSD: not implemented yet
+    const zombies = this.zombieChildren();
+    if (zombies === null) return this.reapByPeeking(isOurs);
+    let n = 0;
+    for (const pid of zombies) {
+      if (!isOurs(pid) && this.reap(pid)) n++;
+    }
+    return n;
+  }
+
+  watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void {
+    const listener = () => {
+      const n = this.reapOrphans(isOurs);
+      if (n > 0) onReap?.(n);
+    };
+    Deno.addSignalListener("SIGCHLD", listener);
+    listener(); // orphans that exited before we listened
+    return () => Deno.removeSignalListener("SIGCHLD", listener);
+  }
+
+  async killAll(isOurs: IsOurs, graceMs = 7000): Promise<void> {
+    const { kill, SIGNALS } = this.libc;
+    kill(-1, SIGNALS.SIGTERM);
+    kill(-1, SIGNALS.SIGCONT);
+    if (await this.allGone(isOurs, graceMs)) return;
+    kill(-1, SIGNALS.SIGKILL);
+    await this.allGone(isOurs, KILL_WAIT_MS);
+  }
+
+  finish(mode: "shutdown" | "reboot"): never {
+    const libc = this.libc;
+    // Ask the kernel again rather than trust `container`: remounting / from
+    // a child PID namespace would reach the host's superblock.
+    if (this.container || !libc.inInitPidNamespace()) {
+      throw new Error("finish: not a machine's init (a container just exits)");
+    }
+    libc.sync();
+    try {
+      libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
+    } catch (e) {
+      // Busy file systems stay writable; power off anyway, after a sync.
+      console.error(`nitro: remount / read-only: ${(e as Error).message}`);
+    }
+    libc.sync();
+    libc.reboot(mode === "reboot" ? libc.RB_AUTOBOOT : libc.RB_POWER_OFF);
+    throw new Error("finish: reboot returned");
+  }
+
+  reincarnate(path: string, args: string[]): never {
+    const libc = this.libc;
+    const env = Object.entries(Deno.env.toObject()).map(([k, v]) =>
+      `${k}=${v}`
+    );
+    const sigpipe = libc.defaultSignal(libc.SIGNALS.SIGPIPE);
+    try {
+      return libc.execve(path, [path, ...args], env);
+    } catch (e) {
+      libc.restoreSignal(libc.SIGNALS.SIGPIPE, sigpipe); // still us
+      throw e;
+    }
+  }
+
+  /** Zombies whose parent is us, from /proc; null if /proc is not there. */
+  private zombieChildren(): number[] | null {
+    let names: string[];
+    try {
+      names = this.libc.readDir("/proc");
+    } catch {
+      return null;
+    }
+    if (!names.includes("self")) return null; // a bare dir, not procfs
+    const me = Deno.pid;
+    const zombies: number[] = [];
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      let stat: string;
+      try {
+        stat = this.libc.readFile(`/proc/${name}/stat`);
+      } catch {
+        continue; // gone meanwhile
+      }
+      // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (fields[0] === "Z" && Number(fields[1]) === me) {
+        zombies.push(Number(name));
+      }
+    }
+    return zombies;
+  }
+
+  /** Without /proc: reap exited children until one of ours is next. */
+  private reapByPeeking(isOurs: IsOurs): number {
+    let n = 0;
+    for (let pid = this.libc.peekExited(); pid > 0 && !isOurs(pid);) {
+      if (!this.reap(pid)) break;
+      n++;
+      pid = this.libc.peekExited();
+    }
+    return n;
+  }
+
+  /** Collect one exited child; false if it was not there to collect. */
+  private reap(pid: number): boolean {
+    try {
+      return this.libc.waitpid(pid, this.libc.WNOHANG).pid === pid;
+    } catch {
+      return false; // ECHILD: someone else collected it
+    }
+  }
+
+  /**
+   * Resolve true once no other process exists (`kill(-1, 0)` → ESRCH), or
+   * false after `ms`. Checks now, on each SIGCHLD, and a few times shortly
+   * after each SIGCHLD (see {@link RECHECK_MS}).
+   */
+  private allGone(isOurs: IsOurs, ms: number): Promise<boolean> {
+    const { promise, resolve } = Promise.withResolvers<boolean>();
+    let recheck: ReturnType<typeof setTimeout> | undefined;
+    let next = 0;
+    const finish = (ok: boolean) => {
+      clearTimeout(deadline);
+      clearTimeout(recheck);
+      Deno.removeSignalListener("SIGCHLD", onChild);
+      resolve(ok);
+    };
+    const check = () => {
+      recheck = undefined;
+      this.reapOrphans(isOurs);
+      if (this.libc.kill(-1, 0) === this.libc.ESRCH) return finish(true);
+      if (next < RECHECK_MS.length) {
+        recheck = setTimeout(check, RECHECK_MS[next++]);
+      }
+    };
+    const onChild = () => {
+      clearTimeout(recheck);
+      next = 0;
+      check();
+    };
+    Deno.addSignalListener("SIGCHLD", onChild);
+    const deadline = setTimeout(() => finish(false), ms);
+    check();
+    return promise;
+  }
+}
