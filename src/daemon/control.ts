@@ -277,24 +277,32 @@ class Client {
           throw new RequestError("shutting-down", "nitro is shutting down");
         }
         const names = this.#resolve(req, create);
-        for (const name of names) sup.input(name, { type: op });
+        const act = () => {
+          for (const name of names) sup.input(name, { type: op });
+        };
         const wait = waitTarget(req.wait);
         if (wait === null) {
+          act();
           return done({ ok: true, results: results(sup, names) });
         }
-        return this.#wait(names, wait, req.verbose === true, id, done);
+        // Subscribe first, so -v sees the transitions the request causes.
+        return this.#wait(names, wait, req.verbose === true, id, done, act);
       }
       case "wait": {
         const wait = waitTarget(req.wait);
         if (wait === null) {
           throw new RequestError("bad-request", "wait needs a target");
         }
+        // A pure wait asked for nothing: a service not wanted up is waited
+        // for (until -t), not failed.
         return this.#wait(
           this.#resolve(req, false),
           wait,
           req.verbose === true,
           id,
           done,
+          () => {},
+          true,
         );
       }
       case "ready": {
@@ -372,18 +380,25 @@ class Client {
     verbose: boolean,
     id: string | number | undefined,
     done: (r: Response) => void,
+    act: () => void = () => {},
+    passive = false,
   ): void {
     const sup = this.#ctx.supervisor;
     const open = new Set(names);
     const outcome = new Map<string, boolean>();
     const settle = (name: string) => {
       const s = sup.status(name);
-      const verdict = s === null ? "fail" : judge(s.state, s.wantUp, target);
+      const verdict = s === null
+        ? "fail"
+        : judge(s.state, s.wantUp || passive, target);
       if (verdict === "pending") return;
       open.delete(name);
       outcome.set(name, verdict === "ok");
     };
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       unsubscribe();
       done({
         ok: true,
@@ -401,7 +416,8 @@ class Client {
       if (open.size === 0) finish();
     });
     this.#cleanups.push(unsubscribe);
-    for (const name of names) settle(name);
+    act();
+    for (const name of names) if (open.has(name)) settle(name);
     if (open.size === 0) finish();
   }
 

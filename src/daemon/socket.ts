@@ -17,7 +17,7 @@ export async function listenControl(path: string): Promise<Deno.Listener> {
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new Error(`cannot create ${dir}: ${reason(err)}`);
+    throw new Error(`${path}: cannot create ${dir}: ${reason(err)}`);
   }
   if (await isLive(path)) {
     throw new SocketInUse(`another nitro is running on ${path}`);

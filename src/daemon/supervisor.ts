@@ -98,6 +98,8 @@ export class Supervisor {
   #pipes: LogPipes;
   #t0 = performance.now();
   #phase: Phase = "stopped";
+  /** Counts boots, so a boot overtaken by a reboot does not go on. */
+  #boots = 0;
   #mode: EndMode = "shutdown";
   #stage: "finish" | "services" | "final" = "finish";
   #ended: (mode: EndMode) => void = () => {};
@@ -133,6 +135,7 @@ export class Supervisor {
   }
 
   async #boot(): Promise<void> {
+    const boot = ++this.#boots;
     this.#phase = "booting";
     this.#stage = "finish";
     this.#pipes.init();
@@ -142,6 +145,7 @@ export class Supervisor {
     if (isExecutable(setup)) {
       this.#setSys("SETUP", null);
       await this.#runSystemScript(setup, [], null);
+      if (boot !== this.#boots) return; // Rebooted during SYS/setup.
       this.#setSys("ONESHOT", null);
     }
     if (this.#phase !== "booting") return; // Shut down during SYS/setup.
