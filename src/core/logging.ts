@@ -54,7 +54,7 @@ export interface StopCandidate {
  * Which services may be told to stop now during shutdown: every service
  * still running that no running service writes into. Loggers therefore go
  * after the services that feed them (and a logger that logs into itself
- * does not wait for itself).
+ * does not wait for itself; loggers in a cycle stop together).
  */
 export function stoppable(services: readonly StopCandidate[]): string[] {
   const fed = new Set<string>();
@@ -63,7 +63,9 @@ export function stoppable(services: readonly StopCandidate[]): string[] {
       fed.add(s.logger);
     }
   }
-  return services.filter((s) => !s.stopped && !fed.has(s.name)).map((s) =>
-    s.name
-  );
+  const running = services.filter((s) => !s.stopped);
+  const free = running.filter((s) => !fed.has(s.name));
+  // Loggers that log into each other (a cycle) all feed one another: none
+  // would ever be free, so stop them together.
+  return (free.length > 0 ? free : running).map((s) => s.name);
 }

@@ -61,9 +61,8 @@ export function step(service: Service, input: Input, now: number): StepResult {
       t.exited(input.wstatus);
       break;
     case "spawn-failed":
-      s.running = null;
       effects.push({ type: "warn", message: `${s.name}: ${input.reason}` });
-      t.enter("FATAL");
+      t.spawnFailed();
       break;
   }
   return { service: s, effects };
@@ -177,6 +176,15 @@ class Transition {
       default:
         break;
     }
+  }
+
+  /** A script could not be started: FATAL, except `finish`, whose own
+   * failure is ignored (spec §1): the service goes on as if it had run. */
+  spawnFailed(): void {
+    const script = this.s.running;
+    this.s.running = null;
+    if (script === "finish") this.afterStop();
+    else this.enter("FATAL");
   }
 
   exited(wstatus: number): void {

@@ -145,10 +145,10 @@ export class Supervisor {
     if (isExecutable(setup)) {
       this.#setSys("SETUP", null);
       await this.#runSystemScript(setup, [], null);
-      if (boot !== this.#boots) return; // Rebooted during SYS/setup.
+      // Rebooted or shut down during SYS/setup: this boot is over.
+      if (boot !== this.#boots || this.#phase !== "booting") return;
       this.#setSys("ONESHOT", null);
     }
-    if (this.#phase !== "booting") return; // Shut down during SYS/setup.
     this.#phase = "running";
     const names = [...this.#services.keys()].sort((a, b) =>
       a === "LOG" ? -1 : b === "LOG" ? 1 : 0
@@ -318,6 +318,15 @@ export class Supervisor {
     this.#phase = "stopping";
     this.#mode = mode;
     this.#stage = "finish";
+    // A SYS/setup still running (the end came during boot) is stopped too.
+    const setupPid = this.#sys?.state === "SETUP" ? this.#sys.pid : null;
+    if (setupPid !== null) {
+      try {
+        Deno.kill(-setupPid, "SIGTERM");
+      } catch {
+        // Ended meanwhile.
+      }
+    }
     const finish = join(this.dir, SYS, "finish");
     if (isExecutable(finish)) {
       this.#setSys("SHUTDOWN", null);

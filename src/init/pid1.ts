@@ -331,7 +331,9 @@ class Pid1Impl implements Pid1 {
     const check = () => {
       recheck = undefined;
       this.reapOrphans(isOurs);
-      if (this.libc.kill(-1, 0) === this.libc.ESRCH) return finish(true);
+      // Failure means nobody is left to signal (pid 1 may signal anyone);
+      // errno, read in a second FFI call, is not trusted to say ESRCH.
+      if (this.libc.kill(-1, 0) !== 0) return finish(true);
       if (next < RECHECK_MS.length) {
         recheck = setTimeout(check, RECHECK_MS[next++]);
       }

@@ -12,7 +12,8 @@ const libc = await import("../../src/init/libc.ts");
 const mode = Deno.args[0];
 if (mode === "probe") {
   const ok = libc.inInitPidNamespace();
-  report({ pid: libc.getpid(), inInitPidNamespace: ok, errno: libc.errno() });
+  const errno = libc.errno(); // At once: anything in between may reset it.
+  report({ pid: libc.getpid(), inInitPidNamespace: ok, errno });
 } else {
   console.log("calling reboot");
   libc.reboot(mode === "poweroff" ? libc.RB_POWER_OFF : libc.RB_AUTOBOOT);

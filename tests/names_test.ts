@@ -1,0 +1,165 @@
+/**
+ * Service names (src/config/names.ts), `notification-fd` parsing
+ * (`readiness()` in src/config/scan.ts) and the bounded event history
+ * (src/daemon/history.ts).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  isTemplate,
+  MAX_NAME_BYTES,
+  nameProblem,
+  splitInstance,
+} from "../src/config/names.ts";
+import { readiness } from "../src/config/scan.ts";
+import { Ring } from "../src/daemon/history.ts";
+
+// --- names ------------------------------------------------------------------
+
+Deno.test("valid names", () => {
+  for (
+    const name of [
+      "web",
+      "LOG",
+      "LOG@",
+      "agetty@tty1",
+      "a",
+      "with space",
+      "dash-and_underscore.dot",
+      "x".repeat(MAX_NAME_BYTES - 1),
+    ]
+  ) {
+    assert.equal(nameProblem(name), null, name);
+  }
+});
+
+Deno.test("names must be shorter than 64 bytes, counted in bytes", () => {
+  assert.equal(MAX_NAME_BYTES, 64);
+  assert.equal(nameProblem("x".repeat(63)), null);
+  assert.match(nameProblem("x".repeat(64))!, /longer/);
+  // "é" is two bytes: 31 of them plus one byte is 63 bytes, 32 are 64.
+  assert.equal(nameProblem("é".repeat(31) + "a"), null);
+  assert.match(nameProblem("é".repeat(32))!, /longer/);
+});
+
+Deno.test("invalid names: empty, leading dot, '/', ',' or newline", () => {
+  assert.match(nameProblem("")!, /empty/);
+  assert.match(nameProblem(".hidden")!, /'\.'/);
+  assert.match(nameProblem(".")!, /'\.'/);
+  assert.ok(nameProblem("a/b"));
+  assert.ok(nameProblem("a,b"));
+  assert.ok(nameProblem("a\nb"));
+  assert.ok(nameProblem("\n"));
+  // A dot elsewhere is fine.
+  assert.equal(nameProblem("a.b."), null);
+});
+
+Deno.test("templates end in @", () => {
+  assert.equal(isTemplate("agetty@"), true);
+  assert.equal(isTemplate("LOG@"), true);
+  assert.equal(isTemplate("agetty@tty1"), false);
+  assert.equal(isTemplate("web"), false);
+});
+
+Deno.test("splitInstance: NAME@PARAM into template and param", () => {
+  assert.deepEqual(splitInstance("agetty@tty1"), {
+    template: "agetty@",
+    param: "tty1",
+  });
+  assert.deepEqual(splitInstance("LOG@web"), {
+    template: "LOG@",
+    param: "web",
+  });
+  // The first @ splits: the param may hold more of them.
+  assert.deepEqual(splitInstance("LOG@agetty@tty1"), {
+    template: "LOG@",
+    param: "agetty@tty1",
+  });
+  assert.equal(splitInstance("web"), null);
+  assert.equal(splitInstance("agetty@"), null, "a bare template");
+});
+
+// --- readiness --------------------------------------------------------------
+
+Deno.test("readiness: no notification-fd → timer", () => {
+  assert.deepEqual(readiness(null), { kind: "timer" });
+});
+
+Deno.test("readiness: N ≥ 1 → fd N, whitespace and newline allowed", () => {
+  assert.deepEqual(readiness("3"), { kind: "fd", fd: 3 });
+  assert.deepEqual(readiness("3\n"), { kind: "fd", fd: 3 });
+  assert.deepEqual(readiness(" 4 \n"), { kind: "fd", fd: 4 });
+  assert.deepEqual(readiness("1"), { kind: "fd", fd: 1 });
+  assert.deepEqual(readiness("07"), { kind: "fd", fd: 7 });
+  assert.deepEqual(readiness("1023"), { kind: "fd", fd: 1023 });
+});
+
+Deno.test("readiness: 0 → manual (only nitroctl ready)", () => {
+  assert.deepEqual(readiness("0"), { kind: "manual" });
+  assert.deepEqual(readiness("0\n"), { kind: "manual" });
+  assert.deepEqual(readiness("000"), { kind: "manual" });
+});
+
+Deno.test("readiness: non-numeric → manual (stays STARTING)", () => {
+  for (const text of ["", "\n", "abc", "3x", "-1", "1.5", "+3", "0x3"]) {
+    assert.deepEqual(readiness(text), { kind: "manual" }, JSON.stringify(text));
+  }
+});
+
+// --- history ----------------------------------------------------------------
+
+Deno.test("Ring keeps items in order below capacity", () => {
+  const r = new Ring<number>(5);
+  assert.equal(r.size, 0);
+  assert.deepEqual(r.toArray(), []);
+  r.push(1);
+  r.push(2);
+  r.push(3);
+  assert.equal(r.size, 3);
+  assert.deepEqual(r.toArray(), [1, 2, 3]);
+});
+
+Deno.test("Ring is bounded at capacity, keeping the newest, oldest first", () => {
+  const r = new Ring<number>(3);
+  for (let i = 1; i <= 3; i++) r.push(i);
+  assert.deepEqual(r.toArray(), [1, 2, 3]);
+  r.push(4);
+  assert.deepEqual(r.toArray(), [2, 3, 4]);
+  r.push(5);
+  r.push(6);
+  assert.deepEqual(r.toArray(), [4, 5, 6], "wrapped exactly once");
+  r.push(7);
+  assert.deepEqual(r.toArray(), [5, 6, 7]);
+  assert.equal(r.size, 3);
+  assert.equal(r.capacity, 3);
+});
+
+Deno.test("Ring never grows however many pushes", () => {
+  const r = new Ring<number>(1000);
+  for (let i = 0; i < 100_000; i++) r.push(i);
+  assert.equal(r.size, 1000);
+  const items = r.toArray();
+  assert.equal(items.length, 1000);
+  assert.equal(items[0], 99_000);
+  assert.equal(items[999], 99_999);
+  for (let i = 1; i < items.length; i++) {
+    assert.equal(items[i], items[i - 1] + 1);
+  }
+});
+
+Deno.test("Ring of capacity 1 holds the last item", () => {
+  const r = new Ring<string>(1);
+  r.push("a");
+  r.push("b");
+  assert.deepEqual(r.toArray(), ["b"]);
+});
+
+Deno.test("Ring.toArray is a copy", () => {
+  const r = new Ring<number>(2);
+  r.push(1);
+  const a = r.toArray();
+  a.push(99);
+  assert.deepEqual(r.toArray(), [1]);
+});
