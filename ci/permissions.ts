@@ -8,7 +8,13 @@
  * @module
  */
 
-/** Permission flags per entry point. */
+/**
+ * V8 without its optimising compilers: the daemon's JavaScript is small and
+ * mostly idle, and this saves it a sixth of its resident memory.
+ */
+const LITE = "--v8-flags=--lite-mode";
+
+/** Permission (and runtime) flags per entry point. */
 export const PERMISSIONS = {
   /**
    * The daemon: reads service directories, creates its socket and FIFOs,
@@ -17,6 +23,7 @@ export const PERMISSIONS = {
    * `--allow-net` is unscoped. No FFI.
    */
   nitro: [
+    LITE,
     "--allow-read",
     "--allow-write",
     "--allow-run",
@@ -31,6 +38,7 @@ export const PERMISSIONS = {
    * `src/init/libc_paths.ts` (tests/init_libc_test.ts checks).
    */
   "nitro-init": [
+    LITE,
     "--allow-read",
     "--allow-write",
     "--allow-run",

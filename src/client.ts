@@ -479,7 +479,7 @@ export class NitroClient implements Disposable {
       const request: Request = { id, op: "events" };
       if (opts.replay) request.replay = true;
       await writeAll(conn, encodeRequest(request));
-      for await (const line of readLines(conn.readable)) {
+      for await (const line of readLines(conn)) {
         const message = parseLine(line);
         if (message.id !== id) continue;
         if ("event" in message) yield message.event;
@@ -594,7 +594,7 @@ export class NitroClient implements Disposable {
       `nitro at ${this.path} closed the connection`,
     );
     try {
-      for await (const line of readLines(this.#conn.readable)) {
+      for await (const line of readLines(this.#conn)) {
         const message = parseLine(line);
         const pending = this.#pending.get(Number(message.id));
         if (pending === undefined) continue; // answer to an aborted request
@@ -709,28 +709,24 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
  * Split a byte stream into lines (without their `\n`). A last line without
  * a newline is dropped: the daemon terminates every line it means.
  */
-async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-): AsyncGenerator<string> {
+async function* readLines(conn: Deno.Conn): AsyncGenerator<string> {
+  // Plain reads, not `conn.readable`: setting up web streams costs a few
+  // milliseconds, a fifth of a nitroctl call.
   const decoder = new TextDecoder();
+  const chunk = new Uint8Array(16384);
   let buffered = "";
-  const reader = stream.getReader();
-  try {
-    while (true) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffered += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.trim() !== "") yield line;
-      }
-      if (buffered.length > MAX_LINE_BYTES) {
-        throw new NitroError("protocol", "nitro sent an overlong line");
-      }
+  while (true) {
+    const n = await conn.read(chunk);
+    if (n === null) return;
+    buffered += decoder.decode(chunk.subarray(0, n), { stream: true });
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line.trim() !== "") yield line;
     }
-  } finally {
-    reader.releaseLock();
+    if (buffered.length > MAX_LINE_BYTES) {
+      throw new NitroError("protocol", "nitro sent an overlong line");
+    }
   }
 }

@@ -121,7 +121,12 @@ function readSmall(path: string): string | null {
 
 /** Look at a service directory now: which scripts, which options. */
 export function probeFacts(dir: string): ServiceFacts {
-  if (!isDirectory(dir)) {
+  // One listing, then only the files that are there: probing runs at
+  // every start, and a failed read per absent file is wasted work.
+  let present: Set<string>;
+  try {
+    present = new Set([...Deno.readDirSync(dir)].map((e) => e.name));
+  } catch {
     return {
       gone: true,
       hasSetup: false,
@@ -132,15 +137,19 @@ export function probeFacts(dir: string): ServiceFacts {
       problem: null,
     };
   }
-  const hasRun = isExecutable(join(dir, "run"));
-  const hasSetup = isExecutable(join(dir, "setup"));
+  const script = (name: string) =>
+    present.has(name) && isExecutable(join(dir, name));
+  const text = (name: string) =>
+    present.has(name) ? readSmall(join(dir, name)) : null;
+  const hasRun = script("run");
+  const hasSetup = script("setup");
   return {
     gone: false,
     hasSetup,
     hasRun,
-    hasFinish: isExecutable(join(dir, "finish")),
-    downSignal: downSignal(readSmall(join(dir, "down-signal"))),
-    readiness: readiness(readSmall(join(dir, "notification-fd"))),
+    hasFinish: script("finish"),
+    downSignal: downSignal(text("down-signal")),
+    readiness: readiness(text("notification-fd")),
     problem: execProblem(dir, hasSetup ? "setup" : "run"),
   };
 }

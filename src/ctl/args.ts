@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { type Command, lookupCommand } from "./commands.ts";
 import type { Invocation } from "./invocation.ts";
 import { UsageError } from "./usage.ts";
@@ -42,11 +41,16 @@ const INIT_LEVELS: Readonly<Record<string, string>> = {
  * @example
  * ```ts
  * import { parseCommandLine } from "./args.ts";
- * const line = parseCommandLine({ name: "nitroctl", args: ["-t", "2", "start", "web"] });
+ * const line = await parseCommandLine({
+ *   name: "nitroctl",
+ *   args: ["-t", "2", "start", "web"],
+ * });
  * console.assert(line.timeoutMs === 2000 && line.services[0] === "web");
  * ```
  */
-export function parseCommandLine(invocation: Invocation): CommandLine {
+export async function parseCommandLine(
+  invocation: Invocation,
+): Promise<CommandLine> {
   const { name, args } = invocation;
   // sysvinit names ignore their arguments (`reboot -f` still reboots).
   if (name === "halt" || name === "poweroff") return simple("Shutdown");
@@ -56,25 +60,14 @@ export function parseCommandLine(invocation: Invocation): CommandLine {
     if (level === undefined) throw new UsageError("usage: init 0|6|q");
     return simple(level);
   }
-  return parseNitroctl(args);
+  return await parseNitroctl(args);
 }
 
 /** The ordinary `nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]`. */
-function parseNitroctl(args: string[]): CommandLine {
+async function parseNitroctl(args: string[]): Promise<CommandLine> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args,
-      options: {
-        timeout: { type: "string", short: "t" },
-        verbose: { type: "boolean", short: "v" },
-        json: { type: "boolean" },
-        replay: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
+    parsed = await parseOptions(args);
   } catch (error) {
     throw new UsageError(shortReason(error));
   }
@@ -109,6 +102,45 @@ function parseNitroctl(args: string[]): CommandLine {
 }
 
 /** A command line for a command that takes nothing. */
+/** nitroctl's options, as `node:util` parseArgs takes them. */
+const OPTIONS = {
+  timeout: { type: "string", short: "t" },
+  verbose: { type: "boolean", short: "v" },
+  json: { type: "boolean" },
+  replay: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The options and positional arguments of a command line. */
+interface ParsedOptions {
+  values: {
+    timeout?: string;
+    verbose?: boolean;
+    json?: boolean;
+    replay?: boolean;
+    help?: boolean;
+  };
+  positionals: string[];
+}
+
+/**
+ * Parse with `node:util` parseArgs, loaded only when an argument looks like
+ * an option: loading it costs a third of nitroctl's start-up, and without
+ * one every argument is positional anyway.
+ */
+async function parseOptions(args: string[]): Promise<ParsedOptions> {
+  if (!args.some((arg) => arg.startsWith("-"))) {
+    return { values: {}, positionals: args };
+  }
+  const { parseArgs } = await import("node:util");
+  return parseArgs({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
 function simple(word: string): CommandLine {
   return {
     command: lookupCommand(word)!,

@@ -5,8 +5,6 @@
  * @module
  */
 
-import { basename } from "node:path";
-
 /** Hidden option naming the invocation explicitly: `--as=halt`. */
 const AS_OPTION = "--as=";
 
@@ -21,6 +19,7 @@ export interface Invocation {
 /**
  * Work out the invocation name. A leading `--as=NAME` wins: under
  * `deno run` argv[0] is `deno`, so launchers for `halt` & co. bake it in.
+ * (`node:` modules are loaded only when needed: each costs start-up time.)
  * Otherwise the basename of argv[0] (a `deno compile` binary run through a
  * `halt` symlink sees `halt`).
  *
@@ -42,7 +41,12 @@ export async function invocation(
   if (args[0]?.startsWith(AS_OPTION)) {
     return { name: args[0].slice(AS_OPTION.length), args: args.slice(1) };
   }
-  return { name: basename(await argv0()), args: [...args] };
+  const zeroth = await argv0();
+  // node:path only for a real path: loading it costs start-up time.
+  const name = zeroth.includes("/")
+    ? (await import("node:path")).basename(zeroth)
+    : zeroth;
+  return { name, args: [...args] };
 }
 
 /**
@@ -52,10 +56,6 @@ export async function invocation(
  * binary; under `deno run` argv[0] is the deno executable, i.e. nitroctl.
  */
 async function processArgv0(): Promise<string> {
-  try {
-    if (basename(Deno.execPath()) === "deno") return "nitroctl";
-  } catch {
-    // Not allowed to know: ask node:process.
-  }
+  if (!Deno.build.standalone) return "nitroctl";
   return (await import("node:process")).argv0;
 }

@@ -38,7 +38,7 @@ export async function main(
 ): Promise<number> {
   let line;
   try {
-    line = parseCommandLine(await invocation(args));
+    line = await parseCommandLine(await invocation(args));
   } catch (error) {
     io.err(failure(error).message);
     io.err(USAGE.trimEnd());

@@ -25,7 +25,7 @@ import type { ServiceArgs } from "./services.ts";
  * import { runCommand } from "./run.ts";
  *
  * using nitro = await NitroClient.connect();
- * const line = parseCommandLine({ name: "nitroctl", args: ["list"] });
+ * const line = await parseCommandLine({ name: "nitroctl", args: ["list"] });
  * const status = await runCommand(nitro, line, { services: [] }, stdio);
  * ```
  */

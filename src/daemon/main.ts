@@ -14,7 +14,6 @@ import { listenControl } from "./socket.ts";
 import { liveChildren } from "./spawn.ts";
 import { type EndMode, Supervisor } from "./supervisor.ts";
 import type { Pid1 } from "../init/pid1.ts";
-import { stdioStatus } from "../init/stdio.ts";
 
 /** Exit status for errors nitro cannot recover from (as nitroctl's 111). */
 export const EXIT_FATAL = 111;
@@ -68,7 +67,7 @@ export async function main(
     dir,
     runDir: `${sock}.d`,
     log: (line) => console.error(line),
-    stdio: stdioStatus(),
+    stdio: await stdio(pid1),
     hooks: pid1 ? { killAll: () => pid1.killAll(isOurs) } : {},
   });
   const stopReaping = pid1?.watchOrphans(isOurs, (n) => supervisor.reaps += n);
@@ -101,6 +100,18 @@ export async function main(
   reincarnate(dir, pid1);
   if (machine) pid1.finish(mode);
   return 0;
+}
+
+/**
+ * Whether nitro's stdout and stderr can be handed to services. Deno itself
+ * reopens closed fds 0-2 onto /dev/null, so only an init's odd start (an
+ * fd left on a directory or an internal kernel object) needs the check; it
+ * is loaded only as pid 1 because node:fs costs 8 MB of resident memory.
+ */
+async function stdio(pid1: Pid1 | null) {
+  if (pid1 === null) return { stdout: true, stderr: true };
+  const { stdioStatus } = await import("../init/stdio.ts");
+  return stdioStatus();
 }
 
 /**

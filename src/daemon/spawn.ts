@@ -3,21 +3,22 @@
  * them: 0 = /dev/null or the log pipe, 1 = the log pipe or nitro's stdout,
  * 2 = nitro's stderr, N = the readiness pipe; nothing else.
  *
- * Why `node:child_process` and a FIFO: `Deno.Command` offers only
- * piped/inherit/null, so it cannot hand a child a pipe shared with another
- * child, nor an fd above 2. `node:child_process` can create a pipe at any
- * index (used for `notification-fd`), but handing it an existing fd leaks one
- * duplicate of that fd into the child. So log pipes are named pipes (FIFOs)
- * that nitro holds open read-write for as long as it runs — which keeps their
+ * Why this mix: `Deno.Command` offers only piped/inherit/null, so it cannot
+ * hand a child a pipe shared with another child, nor an fd above 2.
+ * `node:child_process` can create a pipe at any index (used for
+ * `notification-fd`), but handing it an existing fd leaks one duplicate of
+ * that fd into the child, and each of its children costs about twice the
+ * memory of a `Deno.Command` one. So log pipes are named pipes (FIFOs) that
+ * nitro holds open read-write for as long as it runs — which keeps their
  * buffered data while writers and readers come and go — and the child opens
- * them itself by path through a two-line `/bin/sh` prologue before it execs
- * the script. The data never passes through JavaScript.
+ * them itself by path through a one-line `/bin/sh` prologue before it execs
+ * the script. `Deno.Command` starts everything except scripts that need a
+ * readiness pipe. The log data never passes through JavaScript.
  *
  * @module
  */
 
 import { spawn as nodeSpawn, type StdioOptions } from "node:child_process";
-import { constants } from "node:os";
 import type { Readable } from "node:stream";
 
 /** What the child's stdin/stdout are connected to. */
@@ -82,51 +83,104 @@ export function spawnScript(req: SpawnRequest): Spawned {
       ],
     ]
     : [req.command, req.args];
+  const spawned = req.notifyFd === null
+    ? spawnCommand(file, args, req)
+    : spawnWithPipe(file, args, req, req.notifyFd);
+  const { pid } = spawned;
+  liveChildren.add(pid);
+  return {
+    ...spawned,
+    exited: spawned.exited.then((status) => {
+      liveChildren.delete(pid);
+      return status;
+    }),
+  };
+}
+
+/** The common case, with `Deno.Command`: throws if exec is impossible. */
+function spawnCommand(file: string, args: string[], req: SpawnRequest) {
+  const child = new Deno.Command(file, {
+    args,
+    cwd: req.cwd,
+    env: req.env,
+    clearEnv: true,
+    stdin: req.stdin.kind === "inherit" ? "inherit" : "null",
+    stdout: req.stdout.kind === "null" ? "null" : "inherit",
+    stderr: req.stderrInherit ? "inherit" : "null",
+    detached: true, // setsid: the service gets its own session
+  }).spawn();
+  const exited = child.status.then(({ code, signal }) =>
+    // Deno reports death by signal N as code 128 + N.
+    signal === null ? (code & 0xff) << 8 : (code - 128) & 0x7f
+  );
+  return { pid: child.pid, notify: null, exited };
+}
+
+/** With a readiness pipe at fd `fd`, which only node's spawn can place. */
+function spawnWithPipe(
+  file: string,
+  args: string[],
+  req: SpawnRequest,
+  fd: number,
+) {
   const child = nodeSpawn(file, args, {
     cwd: req.cwd,
     env: req.env,
-    stdio: stdio(req),
-    detached: true, // setsid: the service gets its own session
+    stdio: stdio(req, fd),
+    detached: true,
   });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`cannot execute ${req.command}`);
-  liveChildren.add(pid);
+  if (pid === undefined) {
+    // The reason comes later as an "error" event, which must be handled.
+    child.once("error", () => {});
+    throw new Error(`cannot execute ${req.command}`);
+  }
   const exited = new Promise<number>((resolve) => {
-    const done = (status: number) => {
-      liveChildren.delete(pid);
-      resolve(status);
-    };
-    child.once("exit", (code, signal) => done(waitStatus(code, signal)));
+    child.once("exit", (code, signal) => resolve(waitStatus(code, signal)));
     // An exec error after the pid was known still ends the process.
-    child.once("error", () => done(127 << 8));
+    child.once("error", () => resolve(127 << 8));
   });
-  const notify = req.notifyFd === null
-    ? null
-    : child.stdio[req.notifyFd] as Readable;
-  return { pid, notify, exited };
+  return { pid, notify: child.stdio[fd] as Readable, exited };
 }
 
 function fifoPath(s: Stream): string {
   return s.kind === "fifo" ? s.path : "";
 }
 
-function stdio(req: SpawnRequest): StdioOptions {
+function stdio(req: SpawnRequest, notifyFd: number): StdioOptions {
   const fd0 = req.stdin.kind === "inherit" ? "inherit" : "ignore";
   const fd1 = req.stdout.kind === "null" ? "ignore" : "inherit";
   const fd2 = req.stderrInherit ? "inherit" : "ignore";
   const list: ("inherit" | "ignore" | "pipe")[] = [fd0, fd1, fd2];
-  if (req.notifyFd !== null) {
-    while (list.length <= req.notifyFd) list.push("ignore");
-    list[req.notifyFd] = "pipe";
-  }
+  while (list.length <= notifyFd) list.push("ignore");
+  list[notifyFd] = "pipe";
   return list;
 }
 
 /** Raw wait status from node's (code, signal name) pair. */
-function waitStatus(code: number | null, signal: string | null): number {
-  if (signal !== null) {
-    const signo = (constants.signals as Record<string, number>)[signal] ?? 0;
-    return signo & 0x7f;
-  }
+function waitStatus(
+  code: number | null,
+  signal: string | null,
+): number {
+  if (signal !== null) return SIGNAL_NUMBERS[signal] ?? 0;
   return ((code ?? 0) & 0xff) << 8;
 }
+
+/** Linux signal numbers (node reports deaths by name). */
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};

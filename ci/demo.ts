@@ -1,0 +1,169 @@
+/**
+ * `deno task demo`: nitro in the foreground on a copy of `fixtures/demo`,
+ * with its own socket, until Ctrl-C.
+ *
+ * The copy and the socket live in a fresh temporary directory, so the demo
+ * needs no root and touches nothing of the machine's. A `nitroctl` launcher
+ * is put there too, and first in the PATH nitro gives its services, so that
+ * scripts can say `nitroctl down .`.
+ *
+ * Ctrl-C: to nitro, SIGINT means *reboot*. nitro therefore runs in a session
+ * of its own (the terminal's Ctrl-C does not reach it) and the demo turns
+ * Ctrl-C into SIGTERM, nitro's *shutdown*: every service is brought down,
+ * loggers last, and the demo exits. A second Ctrl-C kills what is left.
+ *
+ * @module
+ */
+
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { PERMISSIONS } from "./permissions.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const FIXTURE = join(ROOT, "fixtures/demo");
+
+/** Copy a tree, keeping symlinks as symlinks and file modes. */
+export async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const src = join(from, entry.name);
+    const dst = join(to, entry.name);
+    if (entry.isSymlink) {
+      await Deno.symlink(await Deno.readLink(src), dst);
+    } else if (entry.isDirectory) {
+      await copyTree(src, dst);
+    } else {
+      await Deno.copyFile(src, dst);
+      const mode = (await Deno.stat(src)).mode;
+      if (mode !== null) await Deno.chmod(dst, mode & 0o7777);
+    }
+  }
+}
+
+/** Shell-quote one word. */
+function q(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** All descendants of `pid`, found through /proc (Linux). */
+function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry.name)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    for (const child of children.get(todo.pop()!) ?? []) {
+      out.push(child);
+      todo.push(child);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const tmp = await Deno.makeTempDir({ prefix: "nitro-demo-" });
+  const dir = join(tmp, "services");
+  const sock = join(tmp, "nitro.sock");
+  const bin = join(tmp, "bin");
+  await copyTree(FIXTURE, dir);
+  await Deno.remove(join(dir, "README.md")).catch(() => {});
+
+  const deno = Deno.execPath();
+  const ctlArgs = ["run", "--quiet", ...PERMISSIONS.nitroctl];
+  const ctlScript = join(ROOT, "cli/nitroctl.ts");
+  await Deno.mkdir(bin);
+  const launcher = join(bin, "nitroctl");
+  await Deno.writeTextFile(
+    launcher,
+    `#!/bin/sh\nexec ${[deno, ...ctlArgs, ctlScript].map(q).join(" ")} "$@"\n`,
+  );
+  await Deno.chmod(launcher, 0o755);
+
+  const env = {
+    ...Deno.env.toObject(),
+    NITRO_SOCK: sock,
+    PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
+  };
+
+  const say = (s: string) => console.log(`\x1b[1m${s}\x1b[0m`);
+  say(`nitro demo: services in ${dir}`);
+  console.log(
+    [
+      "",
+      "In another terminal, talk to it with any of:",
+      `  NITRO_SOCK=${q(sock)} deno task nitroctl list`,
+      `  NITRO_SOCK=${q(sock)} deno run ${
+        [...PERMISSIONS.nitroctl, ctlScript].map(q).join(" ")
+      } list`,
+      `  NITRO_SOCK=${q(sock)} ${q(launcher)} list`,
+      "Then try: start backup, up greeter@you, restart web, stop db, events",
+      "(see fixtures/demo/README.md). Ctrl-C here shuts nitro down.",
+      "",
+    ].join("\n"),
+  );
+
+  // A session of its own: Ctrl-C in this terminal must not reach nitro
+  // (SIGINT = reboot); this process forwards it as SIGTERM = shutdown.
+  const nitro = spawn(
+    deno,
+    ["run", "--quiet", ...PERMISSIONS.nitro, join(ROOT, "cli/nitro.ts"), dir],
+    { env, stdio: ["ignore", "inherit", "inherit"], detached: true },
+  );
+  const exited = new Promise<number>((resolve) => {
+    nitro.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    nitro.on("error", (err) => {
+      console.error(`demo: cannot start nitro: ${err.message}`);
+      resolve(1);
+    });
+  });
+
+  // `deno task` passes the terminal's Ctrl-C on to us as well, so one
+  // keypress may arrive twice: only one a second later means "again".
+  let first: number | null = null;
+  const stop = () => {
+    if (nitro.pid === undefined) return;
+    if (first !== null && performance.now() - first < 1000) return;
+    if (first === null) {
+      first = performance.now();
+      say("\ndemo: shutting nitro down (SIGTERM); Ctrl-C again to kill it");
+      try {
+        Deno.kill(nitro.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      return;
+    }
+    say("\ndemo: killing nitro and its services");
+    for (const pid of [nitro.pid, ...descendantsOf(nitro.pid)]) {
+      for (const target of [-pid, pid]) {
+        try {
+          Deno.kill(target, "SIGKILL");
+        } catch {
+          // Not a group leader, or gone.
+        }
+      }
+    }
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+
+  const code = await exited;
+  Deno.removeSignalListener("SIGINT", stop);
+  Deno.removeSignalListener("SIGTERM", stop);
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  say(`demo: nitro exited with status ${code}`);
+  return code;
+}
+
+if (import.meta.main) Deno.exit(await main());
