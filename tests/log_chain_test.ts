@@ -296,3 +296,79 @@ Deno.test("shutdown: a logger stops after the services writing into it", async (
     await n.stop();
   }
 });
+
+Deno.test("a logger started before its writers reads its pipe", async () => {
+  const n = await Nitro.create({
+    writer: {
+      run: "#!/bin/sh\necho early-bird\nexec sleep 1000\n",
+      down: "",
+      log: { link: "../sink" },
+    },
+    sink: { run: COLLECTOR, down: "" },
+  });
+  const got = join(n.dir, "sink", "got");
+  try {
+    await n.start();
+    strictEqual((await n.ctl(["-t", "10", "start", "sink"])).code, 0);
+    const pid = (await n.states()).sink.pid!;
+    strictEqual(
+      Deno.readLinkSync(`/proc/${pid}/fd/0`),
+      join(`${n.sock}.d`, "sink"),
+    );
+    strictEqual((await n.ctl(["up", "writer"])).code, 0);
+    await eventually(() => lines(got).includes("early-bird"), 10_000, "line");
+    strictEqual((await n.states()).sink.pid, pid, "the same logger process");
+  } finally {
+    await n.stop();
+  }
+});
+
+Deno.test("shutdown: a one-shot's finish is logged before its logger stops", async () => {
+  const n = await Nitro.create({
+    once: {
+      setup: "#!/bin/sh\necho set-up\n",
+      finish: '#!/bin/sh\nsleep 0.3\necho taken-down "$1 $2"\n',
+      log: { link: "../logger" },
+    },
+    logger: { run: COLLECTOR },
+  });
+  const got = join(n.dir, "logger", "got");
+  try {
+    await n.start();
+    strictEqual((await n.ctl(["-t", "10", "start", "once", "logger"])).code, 0);
+    strictEqual((await n.ctl(["Shutdown"])).code, 0);
+    strictEqual((await n.exitStatus!).code, 0);
+    deepStrictEqual(lines(got), ["set-up", "taken-down 0 0"]);
+  } finally {
+    await n.stop();
+  }
+});
+
+Deno.test("stop: what a run left in its process group is killed with it", async () => {
+  // Not exec'd: sh runs a pipeline, and TERM reaches only sh.
+  const n = await Nitro.create({
+    piped: { run: "#!/bin/sh\nsleep 1000 | cat\n", log: { link: "../logger" } },
+    logger: { run: "#!/bin/sh\nexec cat >/dev/null\n" },
+  });
+  try {
+    await n.start();
+    strictEqual((await n.ctl(["-t", "10", "start", "piped"])).code, 0);
+    const leader = (await n.states()).piped.pid!;
+    const members = () =>
+      [...Deno.readDirSync("/proc")].filter((e) => {
+        if (!/^\d+$/.test(e.name)) return false;
+        try {
+          const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+          return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2] ===
+            String(leader);
+        } catch {
+          return false;
+        }
+      }).length;
+    ok(members() >= 3, "sh, sleep and cat share the service's group");
+    strictEqual((await n.ctl(["-t", "10", "stop", "piped"])).code, 0);
+    await eventually(() => members() === 0, 5000, "the group to be gone");
+  } finally {
+    await n.stop();
+  }
+});

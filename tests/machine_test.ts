@@ -83,6 +83,9 @@ function signal(sig: SignalName, group = false): Effect {
   return { type: "signal", signal: sig, group };
 }
 
+/** A run stopped on request: what it left in its process group is killed. */
+const LEFTOVERS = signal("SIGKILL", true);
+
 function warnings(effects: Effect[]): string[] {
   return effects.flatMap((e) => e.type === "warn" ? [e.message] : []);
 }
@@ -383,7 +386,7 @@ Deno.test("down: down-signal then SIGCONT, SHUTDOWN, DOWN on exit", () => {
   assert.equal(m.state, "SHUTDOWN");
   assert.equal(m.s.wantUp, false);
   assert.equal(m.s.deadline, 3000 + KILL_AFTER_MS);
-  assert.deepEqual(m.killed(15, 3100), []);
+  assert.deepEqual(m.killed(15, 3100), [LEFTOVERS]);
   assert.equal(m.state, "DOWN");
   assert.equal(m.s.deadline, null);
   assert.equal(m.s.running, null);
@@ -418,7 +421,10 @@ Deno.test("down: SIGKILL to the group at +7000, not at +6999", () => {
 Deno.test("finish after down gets the exit: -1 and signo when killed", () => {
   const m = upService({ hasFinish: true });
   m.down(3000);
-  assert.deepEqual(m.killed(15, 3100), [spawn("finish", "-1", "15")]);
+  assert.deepEqual(m.killed(15, 3100), [
+    LEFTOVERS,
+    spawn("finish", "-1", "15"),
+  ]);
   assert.equal(m.state, "SHUTDOWN");
   assert.equal(m.s.running, "finish");
   assert.equal(m.s.deadline, 3100 + KILL_AFTER_MS);
@@ -429,7 +435,7 @@ Deno.test("finish after down gets the exit: -1 and signo when killed", () => {
 Deno.test("finish after down gets the exit code and 0 when it exited", () => {
   const m = upService({ hasFinish: true });
   m.down(3000);
-  assert.deepEqual(m.exit(42, 3100), [spawn("finish", "42", "0")]);
+  assert.deepEqual(m.exit(42, 3100), [LEFTOVERS, spawn("finish", "42", "0")]);
 });
 
 Deno.test("finish is killed (group) at +7000", () => {
@@ -514,7 +520,7 @@ Deno.test("restart UP: signal, RESTART, start at once on exit", () => {
   assert.deepEqual(m.restart(3000), [signal("SIGUSR1"), signal("SIGCONT")]);
   assert.equal(m.state, "RESTART");
   assert.equal(m.s.deadline, 10_000);
-  assert.deepEqual(m.killed(10, 3100), [spawn("run")]);
+  assert.deepEqual(m.killed(10, 3100), [LEFTOVERS, spawn("run")]);
   assert.equal(m.state, "STARTING");
 });
 
@@ -523,14 +529,17 @@ Deno.test("restart STARTING: no DELAY although the run was young", () => {
   m.up(0);
   m.restart(100);
   assert.equal(m.state, "RESTART");
-  assert.deepEqual(m.killed(15, 200), [spawn("run")]);
+  assert.deepEqual(m.killed(15, 200), [LEFTOVERS, spawn("run")]);
   assert.equal(m.state, "STARTING");
 });
 
 Deno.test("restart with finish: finish, then start", () => {
   const m = upService({ hasFinish: true });
   m.restart(3000);
-  assert.deepEqual(m.killed(15, 3100), [spawn("finish", "-1", "15")]);
+  assert.deepEqual(m.killed(15, 3100), [
+    LEFTOVERS,
+    spawn("finish", "-1", "15"),
+  ]);
   assert.equal(m.state, "RESTART");
   assert.deepEqual(m.exit(0, 3200), [spawn("run")]);
   assert.equal(m.state, "STARTING");
@@ -540,7 +549,7 @@ Deno.test("restart kills at +7000 when the run ignores the signal", () => {
   const m = upService();
   m.restart(3000);
   assert.deepEqual(m.timer(10_000), [signal("SIGKILL", true)]);
-  assert.deepEqual(m.killed(9, 10_001), [spawn("run")]);
+  assert.deepEqual(m.killed(9, 10_001), [LEFTOVERS, spawn("run")]);
 });
 
 Deno.test("restart SETUP: SIGTERM to setup, then SETUP again", () => {
@@ -596,7 +605,7 @@ Deno.test("restart during SHUTDOWN → RESTART, start on exit", () => {
   assert.deepEqual(m.restart(3100), []);
   assert.equal(m.state, "RESTART");
   assert.equal(m.s.deadline, 10_000, "still on the kill clock");
-  assert.deepEqual(m.killed(15, 3200), [spawn("run")]);
+  assert.deepEqual(m.killed(15, 3200), [LEFTOVERS, spawn("run")]);
 });
 
 Deno.test("up during SHUTDOWN → RESTART, start on exit", () => {
@@ -607,7 +616,7 @@ Deno.test("up during SHUTDOWN → RESTART, start on exit", () => {
   assert.equal(m.s.wantUp, true);
   assert.equal(m.s.since, 3100);
   assert.equal(m.s.deadline, 10_000, "still on the kill clock");
-  assert.deepEqual(m.killed(15, 3200), [spawn("run")]);
+  assert.deepEqual(m.killed(15, 3200), [LEFTOVERS, spawn("run")]);
   assert.equal(m.state, "STARTING");
 });
 
@@ -628,7 +637,7 @@ Deno.test("down during RESTART → SHUTDOWN, keeps the kill clock, DOWN on exit"
   assert.deepEqual(m.down(3100), []);
   assert.equal(m.state, "SHUTDOWN");
   assert.equal(m.s.deadline, 10_000);
-  assert.deepEqual(m.killed(15, 3200), []);
+  assert.deepEqual(m.killed(15, 3200), [LEFTOVERS]);
   assert.equal(m.state, "DOWN");
 });
 
@@ -643,7 +652,10 @@ Deno.test("an instance's PARAM is the first argument of every script", () => {
   assert.deepEqual(m.exit(0, 10), [spawn("run", "bob")]);
   m.timer(2010);
   m.down(3000);
-  assert.deepEqual(m.killed(15, 3010), [spawn("finish", "bob", "-1", "15")]);
+  assert.deepEqual(m.killed(15, 3010), [
+    LEFTOVERS,
+    spawn("finish", "bob", "-1", "15"),
+  ]);
   const o = new Sim(
     { hasSetup: true, hasRun: false, hasFinish: true },
     { name: "once@x", param: "x" },

@@ -232,6 +232,9 @@ class Transition {
       }
       return;
     }
+    // Stopped on request: what the run left in its process group (children
+    // that ignored or never got the down signal) goes with it.
+    this.signal("SIGKILL", true);
     if (this.s.facts.hasFinish) {
       this.finish(this.s.state, String(code), String(signo));
     } else {

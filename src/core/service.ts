@@ -83,7 +83,10 @@ export type Input =
 export type Effect =
   /** Start a script with these arguments; answer `spawn-failed` if impossible. */
   | { type: "spawn"; script: Script; args: string[] }
-  /** Send a signal to the current process (or its whole process group). */
+  /**
+   * Send a signal to the current process, or to the whole process group of
+   * the current (or, when none runs, the last) process.
+   */
   | { type: "signal"; signal: SignalName; group: boolean }
   /** Tell the operator something went wrong (printed once per occurrence). */
   | { type: "warn"; message: string };

@@ -69,6 +69,8 @@ interface Entry {
   /** Directory of the scripts (the template's, for an instance). */
   dir: string;
   pid: number | null;
+  /** Process group (= session) of the last process: what it may leave. */
+  group: number | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   timerAt: number | null;
   /** Logger the current process writes into. */
@@ -105,6 +107,8 @@ export class Supervisor {
   #ended: (mode: EndMode) => void = () => {};
   #sys: { state: State; pid: number | null; since: number } | null = null;
   #env: Record<string, string>;
+  /** Services some service logs into, as of the last scan. */
+  #loggers = new Set<string>();
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -295,6 +299,7 @@ export class Supervisor {
       referenced.add(logger);
       this.ensureInstance(logger);
     }
+    this.#loggers = referenced;
     for (const [name, e] of [...this.#services]) {
       const templateGone = e.svc.param !== null && !e.onDisk &&
         !this.#templates.has(splitInstance(name)!.template);
@@ -345,12 +350,12 @@ export class Supervisor {
   #progressShutdown(): void {
     if (this.#phase !== "stopping" || this.#stage !== "services") return;
     const entries = [...this.#services.values()];
-    const candidates = entries.map((e) => ({
-      name: e.svc.name,
-      stopped: e.svc.running === null &&
-        (e.svc.state === "DOWN" || e.svc.state === "FATAL"),
-      logger: e.svc.running !== null ? e.logger : null,
-    }));
+    const candidates = entries.map((e) => {
+      const stopped = e.svc.running === null &&
+        (e.svc.state === "DOWN" || e.svc.state === "FATAL");
+      // Not stopped yet, it may still write (a one-shot's finish will).
+      return { name: e.svc.name, stopped, logger: stopped ? null : e.logger };
+    });
     if (candidates.every((c) => c.stopped)) {
       this.#stage = "final";
       this.#final();
@@ -381,6 +386,7 @@ export class Supervisor {
       svc,
       dir,
       pid: null,
+      group: null,
       timer: undefined,
       timerAt: null,
       logger: null,
@@ -408,15 +414,17 @@ export class Supervisor {
       case "warn":
         this.#opts.log(`nitro: ${effect.message}`);
         return null;
-      case "signal":
-        if (e.pid !== null) {
+      case "signal": {
+        const target = effect.group ? -(e.pid ?? e.group ?? 0) : e.pid;
+        if (target) {
           try {
-            Deno.kill(effect.group ? -e.pid : e.pid, effect.signal);
+            Deno.kill(target, effect.signal);
           } catch {
             // Already gone: its exit is on the way.
           }
         }
         return null;
+      }
       case "spawn":
         try {
           this.#spawn(e, effect.script, effect.args);
@@ -435,8 +443,9 @@ export class Supervisor {
       : this.#opts.stdio.stdout
       ? { kind: "inherit" }
       : { kind: "null" };
-    const isLogger = this.#pipes.has(name) || name === "LOG" ||
-      name.startsWith("LOG@");
+    // A logger reads its pipe even when it starts before its writers.
+    const isLogger = this.#pipes.has(name) || this.#loggers.has(name) ||
+      name === "LOG" || name.startsWith("LOG@");
     const stdin: SpawnRequest["stdin"] = isLogger
       ? { kind: "fifo", path: this.#pipes.ensure(name) }
       : { kind: "null" };
@@ -455,6 +464,7 @@ export class Supervisor {
       notifyFd,
     });
     e.pid = spawned.pid;
+    e.group = spawned.pid; // Every script starts a session of its own.
     e.logger = logger;
     e.notify = spawned.notify;
     if (spawned.notify) this.#watchReadiness(e, spawned.notify);

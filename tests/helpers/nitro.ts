@@ -53,7 +53,7 @@ export class Nitro {
   #child: Deno.ChildProcess | null = null;
   #stdout = "";
   #stderr = "";
-  #reading: Promise<void>[] = [];
+  #reading: { done: Promise<void>; cancel: () => void }[] = [];
   exitStatus: Promise<Deno.CommandStatus> | null = null;
 
   /** `root` is a temporary directory owned by the test. */
@@ -232,7 +232,17 @@ export class Nitro {
           // Gone.
         }
       }
-      await Promise.all(this.#reading);
+      // A stray that escaped nitro (reparented away) may still hold the
+      // output pipes: do not wait for it forever.
+      const drained = Promise.all(this.#reading.map((r) => r.done));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        drained,
+        new Promise((resolve) => timer = setTimeout(resolve, 2000)),
+      ]);
+      clearTimeout(timer);
+      for (const r of this.#reading) r.cancel();
+      await drained;
       this.#child = null;
     }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
@@ -282,12 +292,25 @@ export function descendantsOf(pid: number): number[] {
   return out;
 }
 
-async function collect(
+/** Read `stream` into `sink`; `cancel()` stops reading at once. */
+function collect(
   stream: ReadableStream<Uint8Array>,
   sink: (s: string) => void,
-): Promise<void> {
+): { done: Promise<void>; cancel: () => void } {
   const dec = new TextDecoder();
-  for await (const chunk of stream) sink(dec.decode(chunk, { stream: true }));
+  const reader = stream.getReader();
+  const done = (async () => {
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        sink(dec.decode(value, { stream: true }));
+      }
+    } catch {
+      // Cancelled.
+    }
+  })();
+  return { done, cancel: () => void reader.cancel().catch(() => {}) };
 }
 
 /** Sleep `ms` milliseconds. */
