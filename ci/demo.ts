@@ -18,6 +18,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PERMISSIONS } from "./permissions.ts";
+import { descendantsOf } from "./proc.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const FIXTURE = join(ROOT, "fixtures/demo");
@@ -45,30 +46,6 @@ function q(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word)
     ? word
     : `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** All descendants of `pid`, found through /proc (Linux). */
-function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry.name)]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    for (const child of children.get(todo.pop()!) ?? []) {
-      out.push(child);
-      todo.push(child);
-    }
-  }
-  return out;
 }
 
 async function main(): Promise<number> {

@@ -14,6 +14,16 @@
  */
 const LITE = "--v8-flags=--lite-mode";
 
+/** The daemon's flags, both flavours. */
+const DAEMON = [
+  LITE,
+  "--allow-read",
+  "--allow-write",
+  "--allow-run",
+  "--allow-env",
+  "--allow-net",
+] as const;
+
 /** Permission (and runtime) flags per entry point. */
 export const PERMISSIONS = {
   /**
@@ -22,14 +32,7 @@ export const PERMISSIONS = {
    * as network access, and the socket path is only known at run time, so
    * `--allow-net` is unscoped. No FFI.
    */
-  nitro: [
-    LITE,
-    "--allow-read",
-    "--allow-write",
-    "--allow-run",
-    "--allow-env",
-    "--allow-net",
-  ],
+  nitro: DAEMON,
   /**
    * The daemon as pid 1: the above plus FFI, for libc's reboot, mount,
    * waitid and friends. Only this flavour may load the FFI module.
@@ -38,12 +41,7 @@ export const PERMISSIONS = {
    * `src/init/libc_paths.ts` (tests/init_libc_test.ts checks).
    */
   "nitro-init": [
-    LITE,
-    "--allow-read",
-    "--allow-write",
-    "--allow-run",
-    "--allow-env",
-    "--allow-net",
+    ...DAEMON,
     "--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6,/lib/aarch64-linux-gnu/libc.so.6,/lib64/libc.so.6,/usr/lib/libc.so.6,/lib/libc.so.7",
   ],
   /**

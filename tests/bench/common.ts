@@ -6,25 +6,11 @@
  * @module
  */
 
-import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
-
-export { Nitro, writeServices } from "../helpers/nitro.ts";
+export { Nitro, nitroctlArgs, writeServices } from "../helpers/nitro.ts";
 export type { ServiceFiles } from "../helpers/nitro.ts";
 
 /** Root of the repository. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** `deno run` arguments of nitroctl, as the tests and launchers use them. */
-export function nitroctlArgs(args: string[]): string[] {
-  return [
-    "run",
-    "--quiet",
-    ...PERMISSIONS.nitroctl,
-    join(ROOT, "cli/nitroctl.ts"),
-    ...args,
-  ];
-}
 
 /** Fields of /proc/PID/stat after the command name (index 0 = field 3). */
 function statFields(pid: number): string[] {

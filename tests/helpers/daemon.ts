@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
-import { delay, type Nitro } from "./nitro.ts";
+import { delay, type Nitro, nitroctlArgs } from "./nitro.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -23,9 +23,7 @@ export function ctlScript(n: Nitro): string {
   const path = join(bin, "nitroctl");
   Deno.writeTextFileSync(
     path,
-    `#!/bin/sh\nexec ${Deno.execPath()} run --quiet ${
-      PERMISSIONS.nitroctl.join(" ")
-    } ${join(ROOT, "cli/nitroctl.ts")} "$@"\n`,
+    `#!/bin/sh\nexec ${Deno.execPath()} ${nitroctlArgs([]).join(" ")} "$@"\n`,
   );
   Deno.chmodSync(path, 0o755);
   return path;
@@ -291,13 +289,7 @@ export async function within<T>(
 /** Spawn the real nitroctl for `n` with piped stdout (for `events`). */
 export function spawnCtl(n: Nitro, args: string[]): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...PERMISSIONS.nitroctl,
-      join(ROOT, "cli/nitroctl.ts"),
-      ...args,
-    ],
+    args: nitroctlArgs(args),
     env: n.env(),
     clearEnv: true,
     stdin: "null",

@@ -9,6 +9,9 @@
 
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
+import { descendantsOf } from "../../ci/proc.ts";
+
+export { descendantsOf };
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -37,6 +40,38 @@ export function writeServices(
       if (content.startsWith("#!")) Deno.chmodSync(target, 0o755);
     }
   }
+}
+
+/** `deno` arguments that run the real nitroctl with its permissions. */
+export function nitroctlArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    ...PERMISSIONS.nitroctl,
+    join(ROOT, "cli/nitroctl.ts"),
+    ...args,
+  ];
+}
+
+/** Run the real nitroctl with exactly `env`, in `cwd`. */
+export async function runCtl(
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+): Promise<CtlResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: nitroctlArgs(args),
+    env,
+    clearEnv: true,
+    cwd,
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 /** Result of one nitroctl run. */
@@ -168,29 +203,11 @@ export class Nitro {
   }
 
   /** Run the real nitroctl with the given arguments. */
-  async ctl(
+  ctl(
     args: string[],
     opts: { env?: Record<string, string>; cwd?: string } = {},
   ): Promise<CtlResult> {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        ...PERMISSIONS.nitroctl,
-        join(ROOT, "cli/nitroctl.ts"),
-        ...args,
-      ],
-      env: this.env(opts.env),
-      clearEnv: true,
-      cwd: opts.cwd,
-      stdin: "null",
-    }).output();
-    const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
+    return runCtl(args, this.env(opts.env), opts.cwd);
   }
 
   /** `nitroctl list --json` as objects keyed by name. */
@@ -250,7 +267,7 @@ export class Nitro {
 }
 
 /** This process's fds above 2 that a child would inherit (no CLOEXEC). */
-function strayFds(): number[] {
+export function strayFds(): number[] {
   const stray: number[] = [];
   for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
     const fd = Number(entry.name);
@@ -264,32 +281,6 @@ function strayFds(): number[] {
     }
   }
   return stray;
-}
-
-/** All descendants of `pid`, found through /proc (Linux). */
-export function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry.name));
-      children.set(ppid, list);
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    for (const child of children.get(todo.pop()!) ?? []) {
-      out.push(child);
-      todo.push(child);
-    }
-  }
-  return out;
 }
 
 /** Read `stream` into `sink`; `cancel()` stops reading at once. */

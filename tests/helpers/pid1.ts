@@ -23,7 +23,15 @@
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
 import { unshareUnavailable } from "../init_fixtures/harness.ts";
-import { type CtlResult, delay, descendantsOf } from "./nitro.ts";
+import {
+  type CtlResult,
+  delay,
+  descendantsOf,
+  runCtl,
+  strayFds,
+} from "./nitro.ts";
+
+export { runCtl, strayFds };
 
 export { unshareUnavailable };
 
@@ -327,31 +335,6 @@ export class NsNitro {
   }
 }
 
-/** Run the real nitroctl with the given environment. */
-export async function runCtl(
-  args: string[],
-  env: Record<string, string>,
-): Promise<CtlResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...PERMISSIONS.nitroctl,
-      join(ROOT, "cli/nitroctl.ts"),
-      ...args,
-    ],
-    env,
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
-
 /** `key value` lines of `nitroctl info` as a record. */
 export function parseInfo(text: string): Record<string, string> {
   return Object.fromEntries(
@@ -360,23 +343,6 @@ export function parseInfo(text: string): Record<string, string> {
       return [l.slice(0, i), l.slice(i + 1)];
     }),
   );
-}
-
-/** This process's fds above 2 that a child would inherit (no CLOEXEC). */
-export function strayFds(): number[] {
-  const stray: number[] = [];
-  for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
-    const fd = Number(entry.name);
-    if (fd <= 2) continue;
-    try {
-      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
-      const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? "0", 8);
-      if ((flags & 0o2000000) === 0) stray.push(fd);
-    } catch {
-      // Closed meanwhile (the directory listing's own fd, for one).
-    }
-  }
-  return stray;
 }
 
 async function collect(
