@@ -158,7 +158,9 @@ export type Op = Request["op"];
 
 /** One service, as `list` reports it. */
 export interface ServiceStatus {
+  /** The service's name (`web`, `agetty@tty1`). */
   name: string;
+  /** Its state now. */
   state: State;
   /** Pid of the service's current process (setup, run or finish), if any. */
   pid: number | null;
@@ -170,8 +172,11 @@ export interface ServiceStatus {
 
 /** A state change. */
 export interface ServiceEvent {
+  /** The service that changed. */
   name: string;
+  /** The state it entered. */
   state: State;
+  /** Pid of its process at that moment, if any. */
   pid: number | null;
   /** Monotonic time of the change, in milliseconds since nitro started. */
   time: number;
@@ -179,8 +184,11 @@ export interface ServiceEvent {
 
 /** Facts about the daemon, answered by `info`. */
 export interface DaemonInfo {
+  /** nitro's own pid. */
   pid: number;
+  /** {@link PROTOCOL_VERSION} of the daemon. */
   protocol: number;
+  /** The daemon's version. */
   version: string;
   /** Number of services (including instances). */
   services: number;
@@ -196,6 +204,7 @@ export interface DaemonInfo {
 
 /** Result for one service of an `up`/`down`/`restart`/`wait`/`ready` request. */
 export interface ServiceResult {
+  /** The service. */
   name: string;
   /** State when the request finished. */
   state: State;
@@ -220,14 +229,19 @@ export type ErrorCode =
 
 /** A failed request. */
 export interface ErrorResponse {
+  /** The request's `id`, if it had one. */
   id?: string | number;
+  /** Always false: the request failed. */
   ok: false;
+  /** What went wrong, and with which service argument, if one. */
   error: { code: ErrorCode; message: string; service?: string };
 }
 
 /** A successful final response; which fields are present depends on `op`. */
 export interface OkResponse {
+  /** The request's `id`, if it had one. */
   id?: string | number;
+  /** Always true: the request succeeded. */
   ok: true;
   /** `list`. */
   services?: ServiceStatus[];
@@ -244,7 +258,9 @@ export type Response = OkResponse | ErrorResponse;
 
 /** A streamed line of a `events` or verbose waiting request. */
 export interface EventLine {
+  /** The `id` of the request this line belongs to, if it had one. */
   id?: string | number;
+  /** The state change. */
   event: ServiceEvent;
 }
 
