@@ -62,6 +62,7 @@ export async function main(
     return fatal(dir, (err as Error).message, pid1); // It names the socket.
   }
 
+  keepGoingOnInternalErrors();
   const isOurs = (pid: number) => liveChildren.has(pid);
   const supervisor = new Supervisor({
     dir,
@@ -100,6 +101,25 @@ export async function main(
   reincarnate(dir, pid1);
   if (machine) pid1.finish(mode);
   return 0;
+}
+
+/**
+ * A supervisor (let alone pid 1) must not die of a bug in one handler:
+ * report uncaught errors and rejections, and carry on.
+ */
+function keepGoingOnInternalErrors(): void {
+  const report = (what: unknown) => {
+    const text = what instanceof Error ? what.stack ?? what.message : what;
+    console.error(`nitro: internal error: ${text}`);
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    report(e.reason);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    report(e.error);
+  });
 }
 
 /**

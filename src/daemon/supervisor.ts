@@ -134,7 +134,7 @@ export class Supervisor {
    */
   run(): Promise<EndMode> {
     const ended = new Promise<EndMode>((resolve) => this.#ended = resolve);
-    this.#boot();
+    this.#boot().catch((err) => this.#internal("boot", err));
     return ended;
   }
 
@@ -358,7 +358,7 @@ export class Supervisor {
     });
     if (candidates.every((c) => c.stopped)) {
       this.#stage = "final";
-      this.#final();
+      this.#final().catch((err) => this.#internal("shutdown", err));
       return;
     }
     for (const name of stoppable(candidates)) {
@@ -378,6 +378,11 @@ export class Supervisor {
     this.#pipes.closeAll();
     for (const e of this.#services.values()) clearTimeout(e.timer);
     this.#ended(this.#mode);
+  }
+
+  /** A bug or an unexpected failure: say so, and keep supervising. */
+  #internal(during: string, err: unknown): void {
+    this.#opts.log(`nitro: internal error during ${during}: ${message(err)}`);
   }
 
   #add(name: string, dir: string, param: string | null, onDisk: boolean) {
