@@ -22,7 +22,7 @@
 
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
-import { unshareUnavailable } from "../init_fixtures/harness.ts";
+import { UNSHARE, unshareUnavailable } from "../init_fixtures/harness.ts";
 import {
   type CtlResult,
   delay,
@@ -192,13 +192,7 @@ export class NsNitro {
         `ulimit -c 0; ${closeStray ? `exec ${closeStray}; ` : ""}` +
         'exec unshare "$@"',
         "bash",
-        "--pid",
-        "--fork",
-        "--mount",
-        "--mount-proc",
-        "--propagation",
-        "private",
-        "--kill-child",
+        ...UNSHARE,
         "sh",
         "-c",
         body,

@@ -45,6 +45,20 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/**
+ * unshare's options for a child PID and mount namespace, with private
+ * mount propagation and the namespace killed with unshare.
+ */
+export const UNSHARE = [
+  "--pid",
+  "--fork",
+  "--mount",
+  "--mount-proc",
+  "--propagation",
+  "private",
+  "--kill-child",
+] as const;
+
 /** Why namespace tests cannot run here, or null if they can. */
 export async function unshareUnavailable(): Promise<string | null> {
   if (Deno.build.os !== "linux") return "not Linux";
@@ -105,13 +119,7 @@ export async function runAsPid1(
       "-c",
       'ulimit -c 0; exec unshare "$@"',
       "sh",
-      "--pid",
-      "--fork",
-      "--mount",
-      "--mount-proc",
-      "--propagation",
-      "private",
-      "--kill-child",
+      ...UNSHARE,
       "sh",
       "-c",
       body,
