@@ -242,3 +242,39 @@ Deno.test("Reboot during SYS/setup: the new boot starts services only after its 
     await n.stop();
   }
 });
+
+Deno.test("SYS takes no up/down/restart (exit 111), but can be waited for; a rescan during SYS/setup starts nothing early", async () => {
+  const n = await Nitro.create();
+  const T = `${n.root}/trace`;
+  const go = `${n.root}/go`;
+  writeServices(n.dir, {
+    SYS: {
+      setup: sh(
+        `while [ ! -e ${go} ]; do sleep 0.05; done`,
+        `echo setup-done >> ${T}`,
+      ),
+    },
+  });
+  try {
+    await n.start();
+    for (const cmd of ["stop", "down", "restart", "up"]) {
+      const r = await n.ctl([cmd, "SYS"]);
+      assert.equal(r.code, 111, `${cmd} SYS: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /SYS/);
+    }
+    // A service added (and rescanned) while SYS/setup runs waits for it.
+    writeServices(n.dir, {
+      late: { run: sh(`echo late-run >> ${T}`, "exec sleep 1000") },
+    });
+    assert.equal((await n.ctl(["rescan"])).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await n.states()).late.state, "DOWN");
+    Deno.writeTextFileSync(go, "");
+    const r = await n.ctl(["-t", "10", "wait-up", "SYS"]);
+    assert.equal(r.code, 0, r.stderr);
+    await eventually(() => lines(T).includes("late-run"), 10_000, "late");
+    before(lines(T), "setup-done", "late-run");
+  } finally {
+    await n.stop();
+  }
+});

@@ -277,6 +277,14 @@ class Client {
           throw new RequestError("shutting-down", "nitro is shutting down");
         }
         const names = this.#resolve(req, create);
+        const system = names.find((name) => sup.isSystem(name));
+        if (system !== undefined) {
+          throw new RequestError(
+            "bad-name",
+            "nitro itself runs SYS; it takes no requests",
+            system,
+          );
+        }
         const act = () => {
           for (const name of names) sup.input(name, { type: op });
         };

@@ -174,6 +174,11 @@ export class Supervisor {
     return [...this.#services.keys(), ...(this.#sys ? [SYS] : [])].sort();
   }
 
+  /** Whether `name` is SYS, which nitro itself runs (no requests). */
+  isSystem(name: string): boolean {
+    return name === SYS;
+  }
+
   /** Whether `name` is a service. */
   has(name: string): boolean {
     return this.#services.has(name) || (name === SYS && this.#sys !== null);
@@ -287,7 +292,8 @@ export class Supervisor {
         continue;
       }
       this.#add(f.name, f.dir, f.param, true);
-      if (opts.start && !this.stopping && !hasDownFile(f.dir)) {
+      // During SYS/setup new services wait, like the others, for its end.
+      if (opts.start && this.#phase === "running" && !hasDownFile(f.dir)) {
         this.input(f.name, { type: "up" });
       }
     }
