@@ -284,7 +284,7 @@ export function strayFds(): number[] {
 }
 
 /** Read `stream` into `sink`; `cancel()` stops reading at once. */
-function collect(
+export function collect(
   stream: ReadableStream<Uint8Array>,
   sink: (s: string) => void,
 ): { done: Promise<void>; cancel: () => void } {

@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
 import { UNSHARE, unshareUnavailable } from "../init_fixtures/harness.ts";
 import {
+  collect,
   type CtlResult,
   delay,
   descendantsOf,
@@ -205,12 +206,9 @@ export class NsNitro {
     }).spawn();
     this.#status = this.#child.status;
     this.#status.then(() => this.#ended = true);
-    const dec =
-      (sink: (s: string) => void) => (s: ReadableStream<Uint8Array>) =>
-        collect(s, sink);
     this.#reading = [
-      dec((s) => this.#stdout += s)(this.#child.stdout),
-      dec((s) => this.#stderr += s)(this.#child.stderr),
+      collect(this.#child.stdout, (s) => this.#stdout += s).done,
+      collect(this.#child.stderr, (s) => this.#stderr += s).done,
     ];
     this.#hostPid = await this.#findInit();
     if (opts.wait ?? true) await this.waitForSocket();
@@ -337,12 +335,4 @@ export function parseInfo(text: string): Record<string, string> {
       return [l.slice(0, i), l.slice(i + 1)];
     }),
   );
-}
-
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  sink: (s: string) => void,
-): Promise<void> {
-  const dec = new TextDecoder();
-  for await (const chunk of stream) sink(dec.decode(chunk, { stream: true }));
 }
