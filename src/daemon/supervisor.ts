@@ -258,13 +258,7 @@ export class Supervisor {
   /** Deliver `signal` to a service's current process; false if none. */
   signal(name: string, signal: SignalName): boolean {
     const pid = this.status(name)?.pid ?? null;
-    if (pid === null) return false;
-    try {
-      Deno.kill(pid, signal);
-    } catch {
-      return false;
-    }
-    return true;
+    return pid !== null && kill(pid, signal);
   }
 
   /**
@@ -331,13 +325,7 @@ export class Supervisor {
     this.#stage = "finish";
     // A SYS/setup still running (the end came during boot) is stopped too.
     const setupPid = this.#sys?.state === "SETUP" ? this.#sys.pid : null;
-    if (setupPid !== null) {
-      try {
-        Deno.kill(-setupPid, "SIGTERM");
-      } catch {
-        // Ended meanwhile.
-      }
-    }
+    if (setupPid !== null) kill(-setupPid, "SIGTERM");
     const finish = join(this.dir, SYS, "finish");
     if (isExecutable(finish)) {
       this.#setSys("SHUTDOWN", null);
@@ -427,13 +415,8 @@ export class Supervisor {
         return null;
       case "signal": {
         const target = effect.group ? -(e.pid ?? e.group ?? 0) : e.pid;
-        if (target) {
-          try {
-            Deno.kill(target, effect.signal);
-          } catch {
-            // Already gone: its exit is on the way.
-          }
-        }
+        // Gone already? Its exit is on the way.
+        if (target) kill(target, effect.signal);
         return null;
       }
       case "spawn":
@@ -599,16 +582,22 @@ export class Supervisor {
     if (this.#sys) this.#sys.pid = spawned.pid;
     const timer = limit === null ? undefined : setTimeout(() => {
       this.#opts.log(`nitro: ${path} ran over ${limit / 1000}s, killing it`);
-      try {
-        Deno.kill(-spawned.pid, "SIGKILL");
-      } catch {
-        // Gone by itself.
-      }
+      kill(-spawned.pid, "SIGKILL");
     }, limit);
     await spawned.exited;
     this.reaps++;
     clearTimeout(timer);
     if (this.#sys) this.#sys.pid = null;
+  }
+}
+
+/** Signal a process (or, negative, a group); false if it is gone. */
+function kill(target: number, signal: SignalName | Deno.Signal): boolean {
+  try {
+    Deno.kill(target, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 
