@@ -144,7 +144,7 @@ Deno.test("socket: a second nitro refuses a live socket; a stale one is replaced
   }
 });
 
-Deno.test("invalid and over-long names, non-executable run: ignored with a message; a missing #! interpreter: FATAL", async () => {
+Deno.test("invalid and over-long names: ignored with a message; a service with nothing to run is ONESHOT; non-executable run and a missing #! interpreter: FATAL with the reason", async () => {
   const long = "x".repeat(64);
   const longest = "y".repeat(63);
   const n = await Nitro.create({
@@ -161,21 +161,27 @@ Deno.test("invalid and over-long names, non-executable run: ignored with a messa
   });
   try {
     await n.start();
-    await eventually(async () =>
-      (await n.states()).nointerp?.state === "FATAL"
-    );
-    assert.deepEqual(Object.keys(await n.states()).sort(), [
+    await eventually(async () => {
+      const s = await n.states();
+      return s.nointerp?.state === "FATAL" && s.noexec?.state === "FATAL";
+    });
+    const states = await n.states();
+    assert.deepEqual(Object.keys(states).sort(), [
+      "empty",
+      "noexec",
       "nointerp",
       "ok",
       longest,
     ]);
+    assert.equal(states.empty.state, "ONESHOT");
     const err = n.stderr;
     assert.match(err, new RegExp(long));
     assert.match(err, /a,b/);
     assert.match(err, /nl\\nx/);
-    assert.match(err, /noexec/);
+    assert.match(err, /^- nitro: noexec: run is not executable$/m);
     assert.match(err, /nointerp.*\/nonexistent\/interpreter/);
     assert.doesNotMatch(err, /hidden|empty|tmpl/);
+    assert.doesNotMatch(err, /no such service/);
 
     const start = await n.ctl(["-t", "5", "start", "nointerp"]);
     assert.equal(start.code, 1, start.stderr);
@@ -252,25 +258,38 @@ Deno.test("socket: malformed JSON, unknown op, bad fields, oversized lines, too 
       conns.push(c);
       held.push(c);
     }
+    const readers = held.map((c, i) => i === 0 ? lines : new LineReader(c));
     const answers = await Promise.all(held.map(async (c, i) => {
       await writeAll(c, JSON.stringify({ id: i, op: "info" }) + "\n");
-      return await (i === 0 ? lines : new LineReader(c)).next();
+      return await readers[i].next();
     }));
     assert.ok(answers.every((a) => a?.ok === true), "a held client failed");
-    for (let i = 0; i < 3; i++) {
-      const c = await connect(n.sock);
-      conns.push(c);
-      const r = new LineReader(c);
-      const refused = await r.next();
-      assert.equal(refused?.ok, false);
-      assert.match(
-        (refused?.error as { message: string }).message,
-        /too many/,
-      );
-      assert.equal(await r.next(), null);
-    }
-    // The held clients still work; once they go, new ones are served.
-    await writeAll(held[5], '{"id":"again","op":"list"}\n');
+    // Full: a new client is still served, the connection idle the longest
+    // gives way (tests/control_limits_test.ts: refusals, `busy`).
+    const fresh = await connect(n.sock);
+    conns.push(fresh);
+    await writeAll(fresh, '{"id":"fresh","op":"info"}\n');
+    assert.equal((await new LineReader(fresh).next())?.ok, true);
+    // The held clients still work (all but at most the one that gave way,
+    // which is closed): each answers its own request.
+    const again = await Promise.all(held.map(async (c, i) => {
+      const id = `again-${i}`;
+      try {
+        await writeAll(c, JSON.stringify({ id, op: "list" }) + "\n");
+        const a = await readers[i].next();
+        if (a?.ok === true && a.id === id) return "answered";
+        // Given way: at most a parting error line, then the end.
+        assert.equal(a === null || a.ok === false, true, JSON.stringify(a));
+        if (a !== null) assert.equal(await readers[i].next(), null);
+        return "closed";
+      } catch (err) {
+        if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+        return "closed";
+      }
+    }));
+    const answered = again.filter((a) => a === "answered").length;
+    assert.ok(answered >= held.length - 1, `only ${answered} answered`);
+    // Once they go, new ones are served.
     for (const c of held) {
       try {
         c.close();

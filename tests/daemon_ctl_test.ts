@@ -47,9 +47,12 @@ Deno.test("list, l and no command: `STATE name (pid N) (wstatus N) Ns`, sorted; 
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trimEnd().split("\n");
     assert.equal(lines.length, 3, r.stdout);
-    assert.match(lines[0], /^DOWN dn \d+s$/);
+    assert.match(lines[0], /^DOWN dn \(wstatus 0\) \d+s$/);
     assert.match(lines[1], /^DOWN ex \(wstatus 768\) \d+s$/);
-    assert.match(lines[2], new RegExp(`^UP web \\(pid ${pid}\\) \\d+s$`));
+    assert.match(
+      lines[2],
+      new RegExp(`^UP web \\(pid ${pid}\\) \\(wstatus 0\\) \\d+s$`),
+    );
     // No command and `l` are list.
     for (const args of [[], ["l"]]) {
       const same = await n.ctl(args);
@@ -90,8 +93,9 @@ Deno.test("list, l and no command: `STATE name (pid N) (wstatus N) Ns`, sorted; 
       }),
     );
     assert.equal(kv.pid, String(n.pid));
-    assert.equal(kv.services, "3");
-    assert.ok(Number(kv.reaps) >= 2, `reaps ${kv.reaps}`); // ex run + finish
+    assert.equal(kv.max_service, "3");
+    // ex run + finish
+    assert.ok(Number(kv.total_reaps) >= 2, `reaps ${kv.total_reaps}`);
     const infoJson = JSON.parse((await n.ctl(["--json", "info"])).stdout);
     assert.equal(infoJson.pid, n.pid);
     assert.equal(infoJson.services, 3);
@@ -303,7 +307,9 @@ Deno.test("pidof prints pids, exits 1 when one has none; check; ready; -t expire
 
     const v = await verbose;
     assert.equal(v.code, 0, v.stderr);
+    // -v prints the state at the start of the wait, then each transition.
     assert.deepEqual(v.stdout.trimEnd().split("\n"), [
+      "DOWN vv",
       "SETUP vv",
       "STARTING vv",
       "UP vv",
@@ -311,6 +317,7 @@ Deno.test("pidof prints pids, exits 1 when one has none; check; ready; -t expire
     const vs = await n.ctl(["-t", "10", "-v", "stop", "vv"]);
     assert.equal(vs.code, 0, vs.stderr);
     assert.deepEqual(vs.stdout.trimEnd().split("\n"), [
+      "UP vv",
       "SHUTDOWN vv",
       "DOWN vv",
     ]);
@@ -371,16 +378,21 @@ Deno.test("events prints `STATE name` as it happens; --replay starts with the hi
     children.push(live);
     const liveOut = new Lines(live.stdout);
     // Make events until the stream shows one: then it is subscribed.
-    for (let i = 0; !liveOut.text.includes("ping"); i++) {
-      assert.ok(i < 40, "events printed nothing");
-      assert.equal((await n.ctl(["fast-restart", "ping"])).code, 0);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await eventually(
+      async () => {
+        if (liveOut.text.includes("ping")) return true;
+        assert.equal((await n.ctl(["fast-restart", "ping"])).code, 0);
+        return false;
+      },
+      10_000,
+      "events to print a ping",
+    );
     const restart = await n.ctl(["-t", "10", "restart", "a"]);
     assert.equal(restart.code, 0, restart.stderr);
     await liveOut.waitFor("UP a");
     assert.deepEqual(liveOut.lines.filter((l) => l.endsWith(" a")), [
       "RESTART a",
+      "DOWN a",
       "STARTING a",
       "UP a",
     ]);
@@ -390,12 +402,13 @@ Deno.test("events prints `STATE name` as it happens; --replay starts with the hi
     children.push(replay);
     const replayOut = new Lines(replay.stdout);
     await eventually(() =>
-      replayOut.lines.filter((l) => l.endsWith(" a")).length >= 5
+      replayOut.lines.filter((l) => l.endsWith(" a")).length >= 6
     );
     assert.deepEqual(replayOut.lines.filter((l) => l.endsWith(" a")), [
       "STARTING a",
       "UP a",
       "RESTART a",
+      "DOWN a",
       "STARTING a",
       "UP a",
     ]);

@@ -78,8 +78,11 @@ Deno.test("boot runs SYS/setup (which may use nitroctl) first; Shutdown runs SYS
     before(t, "setup-done 0", "b-run");
     assert.ok(!t.includes("c-run"), "a `down` service was started");
     const s = await n.states();
-    assert.match(readOr(`${R}/setup.list`), /^SETUP SYS \(pid \d+\) \d+s\n$/);
-    assert.equal(s.SYS.state, "ONESHOT");
+    assert.match(
+      readOr(`${R}/setup.list`),
+      /^SETUP SYS \(pid \d+\) \(wstatus 0\) \d+s\n$/,
+    );
+    assert.equal(s.SYS, undefined, "SYS leaves the list when setup ends");
     assert.equal(s.c.state, "DOWN");
     // LOG is the default logger.
     await eventually(() => readOr(`${R}/log.out`).includes("hello-from-a"));
@@ -102,8 +105,8 @@ Deno.test("boot runs SYS/setup (which may use nitroctl) first; Shutdown runs SYS
     assert.ok(!t.includes("c-run"), "c started during shutdown");
     // Services were still up while SYS/finish ran.
     const listed = readOr(`${R}/finish.list`);
-    assert.match(listed, /^UP a \(pid \d+\) \d+s$/m);
-    assert.match(listed, /^UP b \(pid \d+\) \d+s$/m);
+    assert.match(listed, /^UP a \(pid \d+\) \(wstatus 0\) \d+s$/m);
+    assert.match(listed, /^UP b \(pid \d+\) \(wstatus 0\) \d+s$/m);
     for (const pid of pids) assert.ok(!alive(pid), `pid ${pid} survived`);
     assert.ok(!existsSync(n.sock), "socket left behind");
   } finally {
@@ -236,14 +239,14 @@ Deno.test("Reboot during SYS/setup: the new boot starts services only after its 
     const second = setups[1].split(" ")[1];
     before(t, `end ${second}`, "a-run");
     const s = await n.states();
-    assert.equal(s.SYS.state, "ONESHOT");
+    assert.equal(s.SYS, undefined, "SYS leaves the list when setup ends");
     assert.equal(s.a.state, "STARTING");
   } finally {
     await n.stop();
   }
 });
 
-Deno.test("SYS takes no up/down/restart (exit 111), but can be waited for; a rescan during SYS/setup starts nothing early", async () => {
+Deno.test("SYS takes no up/down/restart (exit 111); a rescan during SYS/setup starts nothing early", async () => {
   const n = await Nitro.create();
   const T = `${n.root}/trace`;
   const go = `${n.root}/go`;
@@ -270,7 +273,7 @@ Deno.test("SYS takes no up/down/restart (exit 111), but can be waited for; a res
     await new Promise((r) => setTimeout(r, 300));
     assert.equal((await n.states()).late.state, "DOWN");
     Deno.writeTextFileSync(go, "");
-    const r = await n.ctl(["-t", "10", "wait-up", "SYS"]);
+    const r = await n.ctl(["-t", "10", "wait-starting", "late"]);
     assert.equal(r.code, 0, r.stderr);
     await eventually(() => lines(T).includes("late-run"), 10_000, "late");
     before(lines(T), "setup-done", "late-run");

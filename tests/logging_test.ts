@@ -9,8 +9,11 @@ import assert from "node:assert/strict";
 import {
   loggerOf,
   type LoggerQuery,
+  readsLogPipe,
+  shutdownInput,
   type StopCandidate,
   stoppable,
+  writerStartsLogger,
 } from "../src/core/logging.ts";
 
 function q(name: string, over: Partial<LoggerQuery> = {}): LoggerQuery {
@@ -42,10 +45,10 @@ Deno.test("no link, LOG@ exists: LOG@<service>, preferred to LOG", () => {
   assert.equal(loggerOf(q("web", BOTH)), "LOG@web");
 });
 
-Deno.test("an instance without link logs to LOG@<full instance name>", () => {
+Deno.test("an instance without link logs to LOG@<its PARAM>", () => {
   assert.equal(
     loggerOf(q("agetty@tty1", { param: "tty1", ...BOTH })),
-    "LOG@agetty@tty1",
+    "LOG@tty1",
   );
   assert.equal(
     loggerOf(q("agetty@tty1", { param: "tty1", hasLog: true })),
@@ -216,4 +219,32 @@ Deno.test("stoppable: whenever something runs and no cycle, something stops", ()
       assert.ok(order.indexOf(s.name) < order.indexOf(s.logger));
     }
   }
+});
+
+Deno.test("SYS logs to LOG, never to a LOG@ instance", () => {
+  assert.equal(loggerOf(q("SYS", BOTH)), "LOG");
+  assert.equal(loggerOf(q("SYS", { hasLogTemplate: true })), null);
+});
+
+Deno.test("web@1 and db@1 share LOG@1", () => {
+  assert.equal(loggerOf(q("web@1", { param: "1", ...BOTH })), "LOG@1");
+  assert.equal(loggerOf(q("db@1", { param: "1", ...BOTH })), "LOG@1");
+});
+
+Deno.test("readsLogPipe: LOG, LOG@ instances and referenced services", () => {
+  const loggers = new Set(["weblog"]);
+  assert.ok(readsLogPipe("LOG", loggers));
+  assert.ok(readsLogPipe("LOG@x", loggers));
+  assert.ok(readsLogPipe("weblog", loggers));
+  assert.ok(!readsLogPipe("web", loggers));
+  assert.equal(shutdownInput("weblog", loggers), "drain");
+  assert.equal(shutdownInput("web", loggers), "down");
+});
+
+Deno.test("a writer starts its logger unless it was taken down by hand", () => {
+  const base = { state: "DOWN", wantUp: false, requested: false };
+  assert.ok(writerStartsLogger(base));
+  assert.ok(!writerStartsLogger({ ...base, requested: true }));
+  assert.ok(!writerStartsLogger({ ...base, state: "UP", wantUp: true }));
+  assert.ok(!writerStartsLogger({ ...base, state: "SHUTDOWN" }));
 });

@@ -643,7 +643,7 @@ Deno.test("down during RESTART → SHUTDOWN, keeps the kill clock, DOWN on exit"
 
 // --- instances --------------------------------------------------------------
 
-Deno.test("an instance's PARAM is the first argument of every script", () => {
+Deno.test("an instance's PARAM: only argument of setup and run, third of finish", () => {
   const m = new Sim(
     { hasSetup: true, hasFinish: true },
     { name: "greeter@bob", param: "bob" },
@@ -654,7 +654,7 @@ Deno.test("an instance's PARAM is the first argument of every script", () => {
   m.down(3000);
   assert.deepEqual(m.killed(15, 3010), [
     LEFTOVERS,
-    spawn("finish", "bob", "-1", "15"),
+    spawn("finish", "-1", "15", "bob"),
   ]);
   const o = new Sim(
     { hasSetup: true, hasRun: false, hasFinish: true },
@@ -662,7 +662,7 @@ Deno.test("an instance's PARAM is the first argument of every script", () => {
   );
   o.up(0);
   o.exit(0, 1);
-  assert.deepEqual(o.down(2), [spawn("finish", "x", "0", "0")]);
+  assert.deepEqual(o.down(2), [spawn("finish", "0", "0", "x")]);
 });
 
 // --- errors -----------------------------------------------------------------
@@ -675,21 +675,12 @@ Deno.test("facts.gone → FATAL with a warning, nothing spawned", () => {
   assert.match(warnings(effects)[0], /^web: .*gone/);
 });
 
-Deno.test("facts.problem → FATAL with that warning", () => {
-  const m = new Sim({ problem: "cannot execute run: interpreter /nope" });
-  const effects = m.up(0);
-  assert.equal(m.state, "FATAL");
-  assert.deepEqual(warnings(effects), [
-    "web: cannot execute run: interpreter /nope",
-  ]);
-  assert.equal(effects.length, 1);
-});
-
-Deno.test("neither run nor setup → FATAL with a warning", () => {
+Deno.test("neither run nor setup → ONESHOT at once, nothing spawned", () => {
   const m = new Sim({ hasRun: false, hasSetup: false });
-  const effects = m.up(0);
-  assert.equal(m.state, "FATAL");
-  assert.equal(warnings(effects).length, 1);
+  const r = step(m.s, { type: "up" }, 0);
+  assert.equal(r.service.state, "ONESHOT");
+  assert.deepEqual(r.effects, []);
+  assert.deepEqual(r.events, [{ state: "ONESHOT", at: 0 }]);
 });
 
 Deno.test("a directory gone while crashing → FATAL, not a restart loop", () => {

@@ -42,8 +42,12 @@ const SIGNAL_LETTERS: Record<string, SignalName> = {
 };
 
 /**
- * Scan `dir`. Throws (a `Deno.errors.*`) only when `dir` itself cannot be
- * read; broken entries are reported in `ignored`.
+ * Scan `dir` (spec §1): every entry that is a directory, or a symlink to
+ * one, with a valid name is a service, whatever it holds; `NAME@` is a
+ * template; `NAME@PARAM` (a symlink or a directory of its own, whose
+ * contents are ignored) is an instance running the template's scripts.
+ * Throws (a `Deno.errors.*`) only when `dir` itself cannot be read; broken
+ * entries are reported in `ignored`.
  */
 export function scanServiceDir(dir: string): ScanResult {
   const services = new Map<string, FoundService>();
@@ -54,18 +58,12 @@ export function scanServiceDir(dir: string): ScanResult {
     const name = entry.name;
     if (name.startsWith(".")) continue;
     const path = join(dir, name);
-    if (!isDirectory(path)) continue;
+    if (!entry.isDirectory && !(entry.isSymlink && isDirectory(path))) {
+      continue;
+    }
     const problem = nameProblem(name);
     if (problem !== null) {
       ignored.push(`${JSON.stringify(name)}: ${problem}`);
-      continue;
-    }
-    if (
-      !isExecutable(join(path, "run")) && !isExecutable(join(path, "setup"))
-    ) {
-      if (exists(join(path, "run")) || exists(join(path, "setup"))) {
-        ignored.push(`${name}: run/setup is not executable`);
-      }
       continue;
     }
     if (isTemplate(name)) templates.set(name, path);
@@ -74,9 +72,9 @@ export function scanServiceDir(dir: string): ScanResult {
   }
   for (const name of instances) {
     const { template, param } = splitInstance(name)!;
-    // A symlinked instance runs in its template's directory, like one
-    // created by `nitroctl up`, so that both kinds behave the same.
-    const scripts = templates.get(template) ?? join(dir, name);
+    // An instance always runs in its template's directory; without the
+    // template its scripts are gone (FATAL when started).
+    const scripts = templates.get(template) ?? join(dir, template);
     services.set(name, { name, dir: scripts, param });
   }
   return { services, templates, ignored };
@@ -86,15 +84,6 @@ export function scanServiceDir(dir: string): ScanResult {
 export function isDirectory(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
   } catch {
     return false;
   }
@@ -132,25 +121,23 @@ export function probeFacts(dir: string): ServiceFacts {
       hasSetup: false,
       hasRun: false,
       hasFinish: false,
+      down: false,
       downSignal: "SIGTERM",
       readiness: { kind: "timer" },
-      problem: null,
     };
   }
-  const script = (name: string) =>
-    present.has(name) && isExecutable(join(dir, name));
   const text = (name: string) =>
     present.has(name) ? readSmall(join(dir, name)) : null;
-  const hasRun = script("run");
-  const hasSetup = script("setup");
+  const hasRun = present.has("run");
+  const hasSetup = present.has("setup");
   return {
     gone: false,
     hasSetup,
     hasRun,
-    hasFinish: script("finish"),
+    hasFinish: present.has("finish") && isExecutable(join(dir, "finish")),
+    down: present.has("down"),
     downSignal: downSignal(text("down-signal")),
     readiness: readiness(text("notification-fd")),
-    problem: execProblem(dir, hasSetup ? "setup" : "run"),
   };
 }
 
@@ -165,37 +152,6 @@ export function readiness(text: string | null): Readiness {
   if (!/^\d{1,4}$/.test(trimmed)) return { kind: "manual" };
   const fd = Number(trimmed);
   return fd === 0 ? { kind: "manual" } : { kind: "fd", fd };
-}
-
-/**
- * Why a script that has an execute bit still cannot be executed: a `#!`
- * line naming an interpreter that is not there (or not executable).
- */
-function execProblem(dir: string, script: string): string | null {
-  let head: string;
-  try {
-    const file = Deno.openSync(join(dir, script));
-    try {
-      const buf = new Uint8Array(256);
-      const n = file.readSync(buf) ?? 0;
-      head = new TextDecoder().decode(buf.subarray(0, n));
-    } finally {
-      file.close();
-    }
-  } catch {
-    return null;
-  }
-  if (!head.startsWith("#!")) return null;
-  const interpreter = head.slice(2).split("\n")[0].trim().split(/\s+/)[0];
-  if (interpreter && !isExecutable(interpreter)) {
-    return `cannot execute ${script}: interpreter ${interpreter} not found`;
-  }
-  return null;
-}
-
-/** Whether the service directory has a `down` file. */
-export function hasDownFile(dir: string): boolean {
-  return exists(join(dir, "down"));
 }
 
 /** The name of the service a `log` symlink points at, or null. */

@@ -27,6 +27,7 @@ export interface LoggerQuery {
  * import { loggerOf } from "./logging.ts";
  * const base = { param: null, link: null, hasLogTemplate: true, hasLog: true };
  * loggerOf({ ...base, name: "web" }); // "LOG@web"
+ * loggerOf({ ...base, name: "sv@one", param: "one" }); // "LOG@one"
  * loggerOf({ ...base, name: "LOG@web" }); // "LOG"
  * loggerOf({ ...base, name: "web", link: "x@" }); // "x@web"
  * ```
@@ -36,9 +37,40 @@ export function loggerOf(q: LoggerQuery): string | null {
     return q.link.endsWith("@") ? q.link + (q.param ?? q.name) : q.link;
   }
   if (q.name === "LOG") return null;
-  if (q.name.startsWith("LOG@")) return q.hasLog ? "LOG" : null;
-  if (q.hasLogTemplate) return `LOG@${q.name}`;
+  // LOG@ instances and SYS never fall back on LOG@ (spec §4).
+  if (q.name === "SYS" || q.name.startsWith("LOG@")) {
+    return q.hasLog ? "LOG" : null;
+  }
+  if (q.hasLogTemplate) return `LOG@${q.param ?? q.name}`;
   return q.hasLog ? "LOG" : null;
+}
+
+/**
+ * Whether `name` reads a log pipe on its stdin: `LOG`, a `LOG@` instance,
+ * or a service some other service logs into.
+ */
+export function readsLogPipe(
+  name: string,
+  loggers: ReadonlySet<string>,
+): boolean {
+  return name === "LOG" || name.startsWith("LOG@") || loggers.has(name);
+}
+
+/** What the logger policy needs to know about a logger. */
+export interface LoggerState {
+  state: string;
+  wantUp: boolean;
+  /** Somebody asked for its state (e.g. `nitroctl down LOG`). */
+  requested: boolean;
+}
+
+/**
+ * Whether a logger must be brought up because a service that writes into it
+ * starts a process (spec §4: a logger starts with its first writer). One
+ * taken down by hand stays down.
+ */
+export function writerStartsLogger(logger: LoggerState): boolean {
+  return logger.state === "DOWN" && !logger.wantUp && !logger.requested;
 }
 
 /** A service as the shutdown order sees it. */
@@ -68,4 +100,16 @@ export function stoppable(services: readonly StopCandidate[]): string[] {
   // Loggers that log into each other (a cycle) all feed one another: none
   // would ever be free, so stop them together.
   return (free.length > 0 ? free : running).map((s) => s.name);
+}
+
+/**
+ * How shutdown stops a service once nothing running writes into it: a
+ * logger drains (it reads its pipe to the end and exits by itself, spec §4:
+ * no line is lost); anything else gets its down signal.
+ */
+export function shutdownInput(
+  name: string,
+  loggers: ReadonlySet<string>,
+): "drain" | "down" {
+  return readsLogPipe(name, loggers) ? "drain" : "down";
 }

@@ -1,7 +1,8 @@
 /**
  * The service lifecycle as a pure function: `(service, input, now) →
- * (service, effects)`. No I/O, no clock, no timers: the shell feeds inputs,
- * carries out the effects and arms one timer for `service.deadline`.
+ * (service, effects, events)`. No I/O, no clock, no timers: the shell feeds
+ * inputs, carries out the effects, publishes the events and arms one timer
+ * for `service.deadline`.
  *
  * @example A service without setup comes up after two seconds
  * ```ts
@@ -21,16 +22,31 @@ import {
   decodeStatus,
   DELAY_MS,
   type Effect,
+  impossible,
   type Input,
   KILL_AFTER_MS,
+  type Script,
   type Service,
   UP_AFTER_MS,
 } from "./service.ts";
+
+/**
+ * A state the service entered (or, for a request that changed nothing, is
+ * in), to be published as an event once the first `at` effects of the same
+ * step have been carried out — so the event carries the pid of a process
+ * the state started.
+ */
+export interface StateEvent {
+  state: State;
+  at: number;
+}
 
 /** The result of one step. */
 export interface StepResult {
   service: Service;
   effects: Effect[];
+  /** Every state passed through, in order (spec §2, §7). */
+  events: StateEvent[];
 }
 
 /** Exit status of `setup` that means "this will not fix itself". */
@@ -40,16 +56,26 @@ const SETUP_FATAL = 111;
 export function step(service: Service, input: Input, now: number): StepResult {
   const s: Service = { ...service };
   const effects: Effect[] = [];
-  const t = new Transition(s, effects, now);
+  const events: StateEvent[] = [];
+  const t = new Transition(s, effects, events, now);
   switch (input.type) {
     case "up":
+      s.requested = true;
       t.up();
       break;
     case "down":
+      s.requested = true;
       t.down();
       break;
     case "restart":
+      s.requested = true;
       t.restart();
+      break;
+    case "auto-up":
+      if (!s.requested && !s.facts.down) t.up();
+      break;
+    case "drain":
+      t.drain();
       break;
     case "ready":
       if (s.state === "STARTING") t.enter("UP");
@@ -61,11 +87,18 @@ export function step(service: Service, input: Input, now: number): StepResult {
       t.exited(input.wstatus);
       break;
     case "spawn-failed":
-      effects.push({ type: "warn", message: `${s.name}: ${input.reason}` });
-      t.spawnFailed();
+      t.spawnFailed(input.reason);
       break;
+    default:
+      impossible("input", input);
   }
-  return { service: s, effects };
+  // A request that changes nothing still tells its waiters where things are.
+  const request = input.type === "up" || input.type === "down" ||
+    input.type === "restart" || input.type === "ready";
+  if (request && events.length === 0) {
+    events.push({ state: s.state, at: effects.length });
+  }
+  return { service: s, effects, events };
 }
 
 /** The mutable working copy of one step, with the moves it can make. */
@@ -73,14 +106,24 @@ class Transition {
   constructor(
     private readonly s: Service,
     private readonly effects: Effect[],
+    private readonly events: StateEvent[],
     private readonly now: number,
   ) {}
 
-  /** Change state; every state change clears the deadline first. */
+  /** Change state and clear the deadline (or set a new one). */
   enter(state: State, deadline: number | null = null): void {
-    if (this.s.state !== state) this.s.since = this.now;
-    this.s.state = state;
+    this.switchTo(state);
     this.s.deadline = deadline;
+  }
+
+  /** Change state, keeping the deadline (the clock of a stop runs on). */
+  switchTo(state: State): void {
+    if (this.s.state !== state) {
+      this.s.since = this.now;
+      this.events.push({ state, at: this.effects.length });
+    }
+    this.s.state = state;
+    if (state !== "FATAL") this.s.reason = null;
   }
 
   up(): void {
@@ -92,12 +135,19 @@ class Transition {
         break;
       case "SHUTDOWN":
         this.s.crashedEarly = false;
-        this.s.state = "RESTART";
-        this.s.since = this.now;
+        this.s.draining = false;
+        this.switchTo("RESTART");
         break;
-      default:
+      case "SETUP":
+      case "STARTING":
+      case "UP":
+      case "ONESHOT":
+      case "RESTART":
+      case "DELAY":
         // Already up, coming up, or coming back by itself.
         break;
+      default:
+        impossible("state", this.s.state);
     }
   }
 
@@ -117,15 +167,17 @@ class Transition {
         break;
       case "RESTART":
         // Keep the deadline: the process being stopped is still on the clock.
-        this.s.state = "SHUTDOWN";
-        this.s.since = this.now;
+        this.switchTo("SHUTDOWN");
         break;
       case "DELAY":
       case "FATAL":
         this.enter("DOWN");
         break;
-      default:
+      case "DOWN":
+      case "SHUTDOWN":
         break;
+      default:
+        impossible("state", this.s.state);
     }
   }
 
@@ -145,17 +197,29 @@ class Transition {
         this.finish("RESTART", "0", "0");
         break;
       case "SHUTDOWN":
-        this.s.state = "RESTART";
-        this.s.since = this.now;
+        this.s.draining = false;
+        this.switchTo("RESTART");
         break;
       case "DOWN":
       case "FATAL":
       case "DELAY":
         this.start();
         break;
-      default:
+      case "RESTART":
         break;
+      default:
+        impossible("state", this.s.state);
     }
+  }
+
+  drain(): void {
+    if (this.s.state !== "STARTING" && this.s.state !== "UP") {
+      this.down();
+      return;
+    }
+    this.s.wantUp = false;
+    this.s.draining = true;
+    this.enter("SHUTDOWN", this.now + KILL_AFTER_MS);
   }
 
   timer(): void {
@@ -169,30 +233,59 @@ class Transition {
         break;
       case "SHUTDOWN":
       case "RESTART":
+        if (this.s.draining) {
+          // It did not run dry in time: stop it the usual way.
+          this.s.draining = false;
+          this.stopRun("SHUTDOWN");
+        } else if (this.s.running !== null) {
+          // Past the grace period: kill whatever of the service is left.
+          this.signal("SIGKILL", true);
+        }
+        break;
+      case "DOWN":
       case "SETUP":
-        // Past the grace period: kill whatever of the service is left.
-        if (this.s.running !== null) this.signal("SIGKILL", true);
-        break;
+      case "UP":
+      case "ONESHOT":
+      case "FATAL":
+        // No deadline is ever set in these states (setup has no limit).
+        throw new Error(`impossible: a deadline in ${this.s.state}`);
       default:
-        break;
+        impossible("state", this.s.state);
     }
   }
 
   /** A script could not be started: FATAL, except `finish`, whose own
    * failure is ignored (spec §1): the service goes on as if it had run. */
-  spawnFailed(): void {
+  spawnFailed(reason: string): void {
     const script = this.s.running;
     this.s.running = null;
     if (script === "finish") this.afterStop();
-    else this.enter("FATAL");
+    else this.fatal(reason);
   }
 
   exited(wstatus: number): void {
     const script = this.s.running;
     this.s.running = null;
-    if (script === "setup") this.setupExited(wstatus);
-    else if (script === "run") this.runExited(wstatus);
-    else if (script === "finish") this.afterStop();
+    switch (script) {
+      case "setup":
+        return this.setupExited(wstatus);
+      case "run":
+        return this.runExited(wstatus);
+      case "finish":
+        return this.afterStop();
+      case null:
+        throw new Error(
+          `impossible: ${this.s.name} exited with nothing running`,
+        );
+      default:
+        impossible("script", script);
+    }
+  }
+
+  private fatal(reason: string): void {
+    this.effects.push({ type: "warn", message: `${this.s.name}: ${reason}` });
+    this.enter("FATAL");
+    this.s.reason = reason;
   }
 
   private setupExited(wstatus: number): void {
@@ -207,61 +300,56 @@ class Transition {
       if (this.s.facts.hasRun) this.startRun();
       else this.enter("ONESHOT");
     } else if (code === SETUP_FATAL) {
-      this.effects.push({
-        type: "warn",
-        message: `${this.s.name}: setup exited 111, service is FATAL`,
-      });
-      this.enter("FATAL");
+      this.fatal(`setup exited ${SETUP_FATAL}`);
     } else {
+      this.s.restarts++;
       this.enter("DELAY", this.now + DELAY_MS);
     }
   }
 
   private runExited(wstatus: number): void {
     this.s.wstatus = wstatus;
+    this.s.exited = true;
     const { code, signo } = decodeStatus(wstatus);
     if (this.s.state === "STARTING" || this.s.state === "UP") {
       // It ended on its own: restart it, after a pause if it was quick.
       this.s.crashedEarly = this.s.state === "STARTING" ||
         this.now - this.s.runStarted < UP_AFTER_MS;
-      if (this.s.facts.hasFinish) {
-        this.finish("RESTART", String(code), String(signo));
-      } else {
-        this.s.state = "RESTART";
-        this.afterStop();
-      }
+      if (this.s.wantUp) this.s.restarts++;
+      this.finish("RESTART", String(code), String(signo));
       return;
     }
     // Stopped on request: what the run left in its process group (children
     // that ignored or never got the down signal) goes with it.
     this.signal("SIGKILL", true);
-    if (this.s.facts.hasFinish) {
-      this.finish(this.s.state, String(code), String(signo));
-    } else {
-      this.afterStop();
-    }
+    this.finish(this.s.state, String(code), String(signo));
   }
 
   /** Run `finish` (if there is one) in `state`, else go on at once. */
   private finish(state: State, code: string, signo: string): void {
     if (!this.s.facts.hasFinish) {
-      this.s.state = state;
+      this.switchTo(state);
       this.afterStop();
       return;
     }
+    const args = this.s.param === null
+      ? [code, signo]
+      : [code, signo, this.s.param];
+    this.spawn("finish", args);
     this.enter(state, this.now + KILL_AFTER_MS);
-    this.spawn("finish", [code, signo]);
   }
 
-  /** Everything of the old run is gone: go DOWN, or start again. */
+  /**
+   * Everything of the old run is gone: the service is DOWN — an event even
+   * when it goes on at once (spec §2) — and then maybe starts again.
+   */
   private afterStop(): void {
-    if (this.s.state === "SHUTDOWN" || !this.s.wantUp) {
-      this.enter("DOWN");
-    } else if (this.s.crashedEarly) {
-      this.enter("DELAY", this.now + DELAY_MS);
-    } else {
-      this.start();
-    }
+    const again = this.s.state !== "SHUTDOWN" && this.s.wantUp;
+    this.s.draining = false;
+    this.enter("DOWN");
+    if (!again) return;
+    if (this.s.crashedEarly) this.enter("DELAY", this.now + DELAY_MS);
+    else this.start();
   }
 
   private stopRun(state: "SHUTDOWN" | "RESTART"): void {
@@ -274,38 +362,33 @@ class Transition {
   private start(): void {
     const f = this.s.facts;
     this.s.crashedEarly = false;
-    const problem = f.gone
-      ? "service directory is gone"
-      : !f.hasSetup && !f.hasRun
-      ? "neither run nor setup is executable"
-      : f.problem;
-    if (problem !== null) {
-      this.effects.push({
-        type: "warn",
-        message: `${this.s.name}: ${problem}`,
-      });
-      this.enter("FATAL");
-      return;
-    }
+    if (f.gone) return this.fatal("service directory is gone");
     if (f.hasSetup) {
+      this.spawn("setup", this.paramArgs());
       this.enter("SETUP");
-      this.spawn("setup", []);
-    } else {
+    } else if (f.hasRun) {
       this.startRun();
+    } else {
+      // Neither setup nor run: a one-shot with nothing to do (spec §1).
+      this.enter("ONESHOT");
     }
   }
 
   private startRun(): void {
     this.s.runStarted = this.now;
     const timed = this.s.facts.readiness.kind === "timer";
+    this.spawn("run", this.paramArgs());
     this.enter("STARTING", timed ? this.now + UP_AFTER_MS : null);
-    this.spawn("run", []);
   }
 
-  private spawn(script: "setup" | "run" | "finish", args: string[]): void {
+  /** `setup` and `run` of an instance get PARAM as their only argument. */
+  private paramArgs(): string[] {
+    return this.s.param === null ? [] : [this.s.param];
+  }
+
+  private spawn(script: Script, args: string[]): void {
     this.s.running = script;
-    const first = this.s.param === null ? [] : [this.s.param];
-    this.effects.push({ type: "spawn", script, args: [...first, ...args] });
+    this.effects.push({ type: "spawn", script, args });
   }
 
   private signal(signal: SignalName, group = false): void {

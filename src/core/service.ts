@@ -27,25 +27,28 @@ export type Readiness =
 export interface ServiceFacts {
   /** The directory (or the template's, for an instance) is gone. */
   gone: boolean;
+  /**
+   * A `setup` exists. Whether it can be executed shows when it is started:
+   * the shell answers `spawn-failed` with the reason (FATAL).
+   */
   hasSetup: boolean;
+  /** A `run` exists; without one the service is a one-shot. */
   hasRun: boolean;
+  /** An executable `finish` exists. */
   hasFinish: boolean;
+  /** A `down` file: not brought up at boot or when first seen. */
+  down: boolean;
   downSignal: SignalName;
   readiness: Readiness;
-  /** Why the service cannot start (e.g. `run` not executable), if so. */
-  problem: string | null;
 }
 
 /** Which of a service's scripts its current process is. */
 export type Script = "setup" | "run" | "finish";
 
-/** What happens after `finish` (or straight after `run`) of a restart. */
-export type AfterStop = "start" | "delay" | "down";
-
 /** One service, as the core sees it. Plain data: copy, compare, log it. */
 export interface Service {
   readonly name: string;
-  /** `PARAM` of a `NAME@PARAM` instance, passed as first script argument. */
+  /** `PARAM` of a `NAME@PARAM` instance, passed to its scripts. */
   readonly param: string | null;
   state: State;
   /** Monotonic time of the last state change. */
@@ -54,12 +57,22 @@ export interface Service {
   running: Script | null;
   /** Whether nitro wants this service up. */
   wantUp: boolean;
+  /** Whether anyone asked for a state (up, down, restart) since it was seen. */
+  requested: boolean;
   /** When `run` was last started. */
   runStarted: number;
   /** Whether the last `run` crashed too soon to restart at once. */
   crashedEarly: boolean;
   /** Raw wait status of the last exit of `run`. */
   wstatus: number;
+  /** Whether `run` has exited at least once (`wstatus` means something). */
+  exited: boolean;
+  /** Restarts nitro made by itself (after a crash or a failed setup). */
+  restarts: number;
+  /** Why the service is FATAL; null in every other state. */
+  reason: string | null;
+  /** Shutting down by letting its input run dry (a logger at shutdown). */
+  draining: boolean;
   /** Monotonic time at which a timer input is due, or null. */
   deadline: number | null;
   facts: ServiceFacts;
@@ -70,6 +83,17 @@ export type Input =
   | { type: "up" }
   | { type: "down" }
   | { type: "restart" }
+  /**
+   * Bring the service up unless it has a `down` file or somebody already
+   * asked for a state (boot, rescan and the end of SYS/setup send this).
+   */
+  | { type: "auto-up" }
+  /**
+   * Shutdown of a logger: stop wanting it up and wait, without a signal,
+   * for it to exit by itself when its pipe runs dry; signal it when the
+   * usual stop limit expires.
+   */
+  | { type: "drain" }
   /** Readiness: a newline on the notification fd or `nitroctl ready`. */
   | { type: "ready" }
   /** The current process ended with this raw wait status. */
@@ -91,16 +115,16 @@ export type Effect =
   /** Tell the operator something went wrong (printed once per occurrence). */
   | { type: "warn"; message: string };
 
-/** Facts for a service that has every script and no options. */
+/** Facts for a service that has a `run` and no options. */
 export function defaultFacts(): ServiceFacts {
   return {
     gone: false,
     hasSetup: false,
     hasRun: true,
     hasFinish: false,
+    down: false,
     downSignal: "SIGTERM",
     readiness: { kind: "timer" },
-    problem: null,
   };
 }
 
@@ -118,9 +142,14 @@ export function newService(
     since: now,
     running: null,
     wantUp: false,
+    requested: false,
     runStarted: now,
     crashedEarly: false,
     wstatus: 0,
+    exited: false,
+    restarts: 0,
+    reason: null,
+    draining: false,
     deadline: null,
     facts,
   };
@@ -141,4 +170,9 @@ export function decodeStatus(wstatus: number): { code: number; signo: number } {
   const signo = wstatus & 0x7f;
   if (signo === 0) return { code: (wstatus >> 8) & 0xff, signo: 0 };
   return { code: -1, signo };
+}
+
+/** Fail loudly on a case the types say cannot happen. */
+export function impossible(what: string, value: never): never {
+  throw new Error(`impossible ${what}: ${JSON.stringify(value)}`);
 }

@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
 import { isExecutable } from "../config/scan.ts";
 import { serveControl } from "./control.ts";
@@ -20,6 +20,24 @@ export const EXIT_FATAL = 111;
 
 const USAGE = "usage: nitro [DIR]";
 
+/** `nitro --help`: what nitro takes and what it answers to. */
+const HELP = `${USAGE}
+
+Supervise every service directory in DIR (default /etc/nitro); a relative
+DIR is resolved once at start. As pid 1, DIR \`S\` or \`single\` means
+/etc/nitro.single (single-user mode).
+
+environment:
+  NITRO_SOCK  control socket (default: the target of the /etc/nitro.sock
+              symlink, else /run/nitro/nitro.sock)
+
+signals:
+  HUP   rescan DIR
+  INT   reboot (as a machine's pid 1: Ctrl-Alt-Del)
+  TERM  shut down (ignored as a machine's pid 1)
+
+Control it with nitroctl. Reference: docs/nitro.8.md, docs/nitroctl.1.md.`;
+
 /**
  * Run the daemon with command-line `args`; resolves with the exit status.
  * `pid1` carries the pid-1 duties when nitro is pid 1 (see cli/nitro.ts).
@@ -30,11 +48,16 @@ export async function main(
 ): Promise<number> {
   let positionals: string[];
   try {
-    ({ positionals } = parseArgs({
+    let values: { help?: boolean };
+    ({ positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: {},
+      options: { help: { type: "boolean", short: "h" } },
     }));
+    if (values.help) {
+      console.log(HELP);
+      return 0;
+    }
   } catch (err) {
     console.error(`nitro: ${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -44,12 +67,14 @@ export async function main(
     return 2;
   }
   for (const warning of pid1?.warnings ?? []) {
-    console.error(`nitro: ${warning}`);
+    console.error(`- nitro: ${warning}`);
   }
   // The real pid 1 of a machine, as opposed to a container's init.
   const machine = pid1 !== null && !pid1.container;
   let dir = positionals[0] ?? "/etc/nitro";
   if (pid1 && (dir === "S" || dir === "single")) dir = "/etc/nitro.single";
+  // A relative DIR (`nitro .`) is resolved once: scripts run elsewhere.
+  dir = resolve(dir);
 
   const problem = dirProblem(dir);
   if (problem !== null) return fatal(dir, `${dir}: ${problem}`, pid1);
@@ -67,7 +92,7 @@ export async function main(
   const supervisor = new Supervisor({
     dir,
     runDir: `${sock}.d`,
-    log: (line) => console.error(line),
+    log: (line, opts) => opts?.raw ? writeStderr(line) : console.error(line),
     stdio: await stdio(pid1),
     hooks: pid1 ? { killAll: () => pid1.killAll(isOurs) } : {},
   });
@@ -103,6 +128,15 @@ export async function main(
   return 0;
 }
 
+/** Part of a console line, as it is; a closed stderr is no error. */
+function writeStderr(text: string): void {
+  try {
+    Deno.stderr.writeSync(new TextEncoder().encode(text));
+  } catch {
+    // Nobody to tell.
+  }
+}
+
 /**
  * A supervisor (let alone pid 1) must not die of a bug in one handler:
  * report uncaught errors and rejections, and carry on.
@@ -110,7 +144,7 @@ export async function main(
 function keepGoingOnInternalErrors(): void {
   const report = (what: unknown) => {
     const text = what instanceof Error ? what.stack ?? what.message : what;
-    console.error(`nitro: internal error: ${text}`);
+    console.error(`- nitro: internal error: ${text}`);
   };
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
@@ -142,13 +176,13 @@ function reincarnate(dir: string, pid1: Pid1 | null): void {
   const path = join(dir, "SYS", "reincarnate");
   if (!isExecutable(path)) return;
   if (pid1 === null) {
-    console.error("nitro: SYS/reincarnate needs nitro to be pid 1; ignored");
+    console.error("- nitro: SYS/reincarnate needs nitro to be pid 1; ignored");
     return;
   }
   try {
     pid1.reincarnate(path, []);
   } catch (err) {
-    console.error(`nitro: cannot exec ${path}: ${(err as Error).message}`);
+    console.error(`- nitro: cannot exec ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -174,7 +208,7 @@ async function fatal(
   problem: string,
   pid1: Pid1 | null,
 ): Promise<number> {
-  console.error(`nitro: ${problem}`);
+  console.error(`- nitro: ${problem}`);
   const script = join(dir, "SYS", "fatal");
   if (isExecutable(script)) {
     try {

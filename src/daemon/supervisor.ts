@@ -1,15 +1,15 @@
 /**
- * The supervisor: the effectful shell around the pure service machine. It
- * owns the table of services, carries out the machine's effects (processes,
- * signals, one timer per service), feeds back what happened (exits,
- * readiness, deadlines) and drives the system lifecycle: boot, rescan,
- * shutdown and reboot.
+ * The supervisor: the effectful shell around the pure core. It owns the
+ * table of services and carries out what the core decides — the service
+ * machine's effects (processes, signals, one timer per service), the system
+ * machine's effects (SYS scripts, starting and stopping everything) and the
+ * rescan plan — and feeds back what happened (exits, readiness, deadlines).
+ * It decides nothing itself: every "whether" is a call into `src/core/`.
  *
  * @module
  */
 
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import type { ServiceEvent, SignalName, State } from "../protocol.ts";
 import { step } from "../core/machine.ts";
 import {
@@ -18,31 +18,49 @@ import {
   newService,
   type Service,
 } from "../core/service.ts";
-import { loggerOf, stoppable } from "../core/logging.ts";
+import {
+  shutdownInput,
+  stoppable,
+  writerStartsLogger,
+} from "../core/logging.ts";
+import { planRescan } from "../core/rescan.ts";
+import {
+  admits,
+  bootOrder,
+  type EndMode,
+  isEnding,
+  newSystem,
+  startsNewServices,
+  stepSystem,
+  type System,
+  type SystemEffect,
+  type SystemInput,
+} from "../core/system.ts";
 import { isTemplate, splitInstance } from "../config/names.ts";
 import {
-  hasDownFile,
+  type FoundService,
   isExecutable,
   probeFacts,
-  readLogLink,
   scanServiceDir,
 } from "../config/scan.ts";
-import { Ring } from "./history.ts";
-import { LogPipes } from "./pipes.ts";
-import { type SpawnRequest, spawnScript } from "./spawn.ts";
+import { EventHistory } from "./history.ts";
+import { DirectoryIndex } from "./dir_index.ts";
+import { kill } from "./kill.ts";
+import { LogWiring } from "./log_wiring.ts";
+import { spawnScript } from "./spawn.ts";
+import { runSysScript } from "./sys_script.ts";
 
-/** How many events the history keeps. */
+export type { EndMode };
+
+/** How many recent events the history keeps (besides those of the boot). */
 export const HISTORY_SIZE = 1000;
-/** Limit for SYS/finish and SYS/final, in milliseconds (spec §3). */
-const SYSTEM_SCRIPT_LIMIT_MS = 30_000;
+/** Services started at boot before nitro looks at its event loop again. */
+const START_BATCH = 16;
 /** Name of the system pseudo-service. */
 const SYS = "SYS";
 /** PATH given to scripts when nitro has none. */
 const DEFAULT_PATH =
   "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin";
-
-/** What the end of the system lifecycle asks for. */
-export type EndMode = "shutdown" | "reboot";
 
 /** Hooks the pid-1 layer plugs in; absent outside pid 1. */
 export interface SystemHooks {
@@ -52,15 +70,42 @@ export interface SystemHooks {
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
-  /** The service directory. */
+  /** The service directory, absolute. */
   dir: string;
-  /** A private directory for log pipes. */
+  /** nitro's private runtime directory (log pipes, readiness pipes). */
   runDir: string;
-  /** Prints one diagnostic line (to nitro's stderr). */
-  log: (line: string) => void;
+  /**
+   * Prints one diagnostic line (to nitro's stderr); with `raw`, the text as
+   * it is (part of a line).
+   */
+  log: (line: string, opts?: { raw?: boolean }) => void;
   /** Whether nitro's own stdout and stderr can be handed to children. */
   stdio: { stdout: boolean; stderr: boolean };
   hooks?: SystemHooks;
+}
+
+/** Where a service stands, as `status` reports it. */
+export interface ServiceSnapshot {
+  state: State;
+  pid: number | null;
+  /** Raw wait status of the last exit of `run` (0 before any). */
+  wstatus: number;
+  /** Monotonic time of the last state change. */
+  since: number;
+  /** Whether nitro wants it up (a wait for UP fails once it does not). */
+  wantUp: boolean;
+}
+
+/** What `detail` adds to `status`, for `nitroctl status` and metrics. */
+export interface ServiceDetailFacts {
+  restarts: number;
+  /** Raw wait status of the last exit of `run`; null before any. */
+  lastExit: number | null;
+  /** Monotonic time `run` started, while it runs; else null. */
+  runStarted: number | null;
+  logger: string | null;
+  readiness: "timer" | "manual" | number;
+  reason: string | null;
 }
 
 /** One row of the service table. */
@@ -73,47 +118,48 @@ interface Entry {
   group: number | null;
   timer: ReturnType<typeof setTimeout> | undefined;
   timerAt: number | null;
-  /** Logger the current process writes into. */
+  /** Logger the current (or last) process writes into. */
   logger: string | null;
-  /** Found on disk by the last scan (not only created in memory). */
+  /** Has an entry in DIR (as opposed to an instance made in memory). */
   onDisk: boolean;
-  /** Gone from disk: dropped once DOWN. */
+  /** Gone from DIR: forgotten once DOWN. */
   removed: boolean;
-  notify: Readable | null;
 }
-
-type Phase = "booting" | "running" | "stopping" | "stopped";
-
-/** Where a wait stands for one service. */
-export type WaitVerdict = "ok" | "fail" | "pending";
 
 /** The supervisor of one service directory. */
 export class Supervisor {
   readonly dir: string;
-  readonly history: Ring<ServiceEvent> = new Ring(HISTORY_SIZE);
-  /** Processes that ended and were collected. */
+  readonly history: EventHistory<ServiceEvent> = new EventHistory(
+    HISTORY_SIZE,
+  );
+  /** Service directories by (device, inode), for SERVICE paths. */
+  readonly directories: DirectoryIndex = new DirectoryIndex();
+  /** Processes that ended and were collected (orphans too, as pid 1). */
   reaps = 0;
+  /** Service processes (scripts nitro started) that ended. */
+  svReaps = 0;
+  /** Monotonic time the current boot began. */
+  bootTime = 0;
   #opts: SupervisorOptions;
   #services = new Map<string, Entry>();
   #templates = new Map<string, string>();
+  #wiring: LogWiring;
   #listeners = new Set<(e: ServiceEvent) => void>();
-  #pipes: LogPipes;
   #t0 = performance.now();
-  #phase: Phase = "stopped";
-  /** Counts boots, so a boot overtaken by a reboot does not go on. */
-  #boots = 0;
-  #mode: EndMode = "shutdown";
-  #stage: "finish" | "services" | "final" = "finish";
+  #system: System = newSystem();
   #ended: (mode: EndMode) => void = () => {};
+  /** SYS while one of its scripts runs (listed), else null. */
   #sys: { state: State; pid: number | null; since: number } | null = null;
   #env: Record<string, string>;
-  /** Services some service logs into, as of the last scan. */
-  #loggers = new Set<string>();
+  /** Counts boots: a SYS script of an earlier boot reports to nobody. */
+  #boots = 0;
+  /** "waiting for N services to finish... " is printed, "done." is due. */
+  #waiting = false;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
     this.dir = opts.dir;
-    this.#pipes = new LogPipes(opts.runDir);
+    this.#wiring = new LogWiring(opts.runDir, opts.stdio.stdout);
     this.#env = Deno.env.toObject();
     this.#env.PATH ??= DEFAULT_PATH;
   }
@@ -125,7 +171,7 @@ export class Supervisor {
 
   /** Whether the system is going down (requests to start are refused). */
   get stopping(): boolean {
-    return this.#phase === "stopping" || this.#phase === "stopped";
+    return isEnding(this.#system);
   }
 
   /**
@@ -134,33 +180,31 @@ export class Supervisor {
    */
   run(): Promise<EndMode> {
     const ended = new Promise<EndMode>((resolve) => this.#ended = resolve);
-    this.#boot().catch((err) => this.#internal("boot", err));
+    this.#guard("boot", () => {
+      this.#boots++;
+      this.#system = newSystem();
+      this.bootTime = Math.round(this.now());
+      this.history.startBoot();
+      this.#wiring.pipes.init();
+      for (const e of this.#services.values()) clearTimeout(e.timer);
+      this.#services.clear();
+      this.rescan();
+      this.#systemInput({
+        type: "boot",
+        hasSetup: isExecutable(join(this.dir, SYS, "setup")),
+      });
+    });
     return ended;
   }
 
-  async #boot(): Promise<void> {
-    const boot = ++this.#boots;
-    this.#phase = "booting";
-    this.#stage = "finish";
-    this.#pipes.init();
-    this.#services.clear();
-    this.rescan({ start: false });
-    const setup = join(this.dir, SYS, "setup");
-    if (isExecutable(setup)) {
-      this.#setSys("SETUP", null);
-      await this.#runSystemScript(setup, [], null);
-      // Rebooted or shut down during SYS/setup: this boot is over.
-      if (boot !== this.#boots || this.#phase !== "booting") return;
-      this.#setSys("ONESHOT", null);
-    }
-    this.#phase = "running";
-    const names = [...this.#services.keys()].sort((a, b) =>
-      a === "LOG" ? -1 : b === "LOG" ? 1 : 0
-    );
-    for (const name of names) {
-      const e = this.#services.get(name)!;
-      if (e.onDisk && !hasDownFile(e.dir)) this.input(name, { type: "up" });
-    }
+  /** Begin the end: SYS/finish, services down in order, SYS/final. */
+  end(mode: EndMode): void {
+    this.#guard("shutdown", () =>
+      this.#systemInput({
+        type: "end",
+        mode,
+        hasFinish: isExecutable(join(this.dir, SYS, "finish")),
+      }));
   }
 
   /** Subscribe to every state change; returns the unsubscribe function. */
@@ -185,13 +229,7 @@ export class Supervisor {
   }
 
   /** State, pid, last wait status and time of the last change. */
-  status(name: string): {
-    state: State;
-    pid: number | null;
-    wstatus: number;
-    since: number;
-    wantUp: boolean;
-  } | null {
+  status(name: string): ServiceSnapshot | null {
     if (name === SYS && this.#sys) {
       return { ...this.#sys, wstatus: 0, wantUp: false };
     }
@@ -201,19 +239,20 @@ export class Supervisor {
     return { state, pid: e.pid, wstatus, since, wantUp };
   }
 
-  /** The service whose scripts live in `dir` (a real path), if one does. */
-  byDirectory(dir: string, hint: string | undefined): string | null {
-    const matches = [...this.#services.values()].filter((e) => {
-      try {
-        return Deno.realPathSync(e.dir) === dir;
-      } catch {
-        return false;
-      }
-    }).map((e) => e.svc.name);
-    if (hint !== undefined && matches.includes(hint)) return hint;
-    if (matches.length === 1) return matches[0];
-    const plain = matches.find((m) => splitInstance(m) === null);
-    return plain ?? null;
+  /** Why a service is where it is: restarts, last exit, logger, reason. */
+  detail(name: string): ServiceDetailFacts | null {
+    const e = this.#services.get(name);
+    if (!e) return null;
+    const s = e.svc;
+    const r = s.facts.readiness;
+    return {
+      restarts: s.restarts,
+      lastExit: s.exited ? s.wstatus : null,
+      runStarted: s.running === "run" ? s.runStarted : null,
+      logger: e.pid !== null ? e.logger : this.#logTarget(e),
+      readiness: r.kind === "fd" ? r.fd : r.kind,
+      reason: s.reason,
+    };
   }
 
   /**
@@ -226,7 +265,8 @@ export class Supervisor {
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
-    this.#add(name, dir, inst.param, false);
+    this.#add({ name, dir, param: inst.param }, false);
+    this.directories.update([[name, dir]]);
     return true;
   }
 
@@ -234,25 +274,8 @@ export class Supervisor {
   input(name: string, first: Input): void {
     const e = this.#services.get(name);
     if (!e) return;
-    if (this.stopping && (first.type === "up" || first.type === "restart")) {
-      return;
-    }
-    const queue: Input[] = [first];
-    while (queue.length > 0) {
-      const input = queue.shift()!;
-      const before = e.svc.state;
-      if (input.type !== "ready" && input.type !== "spawn-failed") {
-        e.svc = { ...e.svc, facts: probeFacts(e.dir) };
-      }
-      const { service, effects } = step(e.svc, input, this.now());
-      e.svc = service;
-      for (const effect of effects) {
-        const failure = this.#carryOut(e, effect);
-        if (failure !== null) queue.push(failure);
-      }
-      this.#armTimer(e);
-      if (e.svc.state !== before) this.#changed(e);
-    }
+    if (!admits(this.#system, first)) return;
+    this.#guard(name, () => this.#feed(e, first));
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
@@ -262,148 +285,254 @@ export class Supervisor {
   }
 
   /**
-   * Re-read the service directory: add new services (and start them unless
-   * they have `down`), stop services whose directory is gone, and drop
-   * DOWN instances nothing refers to any more.
+   * Re-read the service directory and carry out the core's plan: add new
+   * services (brought up unless `down` or during SYS/setup), bring down and
+   * forget those gone, forget DOWN instances nothing refers to.
    */
-  rescan(opts: { start: boolean } = { start: true }): void {
+  rescan(): void {
     let found;
     try {
       found = scanServiceDir(this.dir);
     } catch (err) {
-      this.#opts.log(`nitro: cannot scan ${this.dir}: ${message(err)}`);
+      this.#say(`cannot scan ${this.dir}: ${message(err)}`);
       return;
     }
-    for (const line of found.ignored) this.#opts.log(`nitro: ignoring ${line}`);
+    for (const line of found.ignored) this.#say(`ignoring ${line}`);
+    found.services.delete(SYS);
     this.#templates = found.templates;
-    for (const f of found.services.values()) {
-      if (f.name === SYS) continue;
-      const e = this.#services.get(f.name);
-      if (e) {
-        e.onDisk = true;
-        e.removed = false;
-        e.dir = f.dir;
-        continue;
-      }
-      this.#add(f.name, f.dir, f.param, true);
-      // During SYS/setup new services wait, like the others, for its end.
-      if (opts.start && this.#phase === "running" && !hasDownFile(f.dir)) {
-        this.input(f.name, { type: "up" });
+    this.#wiring.hasLogTemplate = found.templates.has("LOG@");
+    const hasLog = found.services.has("LOG");
+    const loggers = new Set<string>();
+    const refer = (name: string, param: string | null, dir: string) => {
+      const logger = this.#wiring.loggerName({ name, param, dir }, hasLog);
+      if (logger !== null) loggers.add(logger);
+    };
+    for (const f of found.services.values()) refer(f.name, f.param, f.dir);
+    for (const e of this.#services.values()) {
+      if (!found.services.has(e.svc.name)) {
+        refer(e.svc.name, e.svc.param, e.dir);
       }
     }
+    const known = [...this.#services.values()].map((e) => ({
+      name: e.svc.name,
+      onDisk: e.onDisk,
+      idle: e.svc.state === "DOWN" && e.svc.running === null,
+    }));
+    const plan = planRescan(known, {
+      services: found.services,
+      templates: new Set(found.templates.keys()),
+    }, loggers);
+    for (const f of plan.keep) {
+      const e = this.#services.get(f.name)!;
+      Object.assign(e, { dir: f.dir, onDisk: true, removed: false });
+    }
+    for (const f of plan.add) this.#add(f, true);
+    this.#wiring.loggers = loggers;
     // Logger instances are listed (DOWN) as soon as a service refers to them.
-    const referenced = new Set<string>();
-    for (const e of [...this.#services.values()]) {
-      const logger = this.#loggerOf(e);
-      if (logger === null) continue;
-      referenced.add(logger);
-      this.ensureInstance(logger);
+    for (const logger of loggers) this.ensureInstance(logger);
+    for (const name of plan.forget) this.#forget(this.#services.get(name)!);
+    for (const name of plan.remove) {
+      const e = this.#services.get(name)!;
+      e.removed = true;
+      e.onDisk = false;
+      this.input(name, { type: "down" });
+      this.#forgetIfDone(e);
     }
-    this.#loggers = referenced;
-    for (const [name, e] of [...this.#services]) {
-      const templateGone = e.svc.param !== null && !e.onDisk &&
-        !this.#templates.has(splitInstance(name)!.template);
-      const gone = (e.onDisk && !found.services.has(name)) || templateGone;
-      if (gone) {
-        e.removed = true;
-        e.onDisk = false;
-        this.input(name, { type: "down" });
-        this.#dropIfDone(e);
-      } else if (
-        !e.onDisk && e.svc.state === "DOWN" && !referenced.has(name)
-      ) {
-        this.#drop(e);
+    this.directories.replace(
+      [...this.#services.values()].map((e) => [e.svc.name, e.dir]),
+    );
+    // New services start now, unless SYS/setup runs: they wait for its end.
+    if (!startsNewServices(this.#system)) return;
+    for (const f of plan.add) this.input(f.name, { type: "auto-up" });
+  }
+
+  // --- the system ----------------------------------------------------------
+
+  #systemInput(input: SystemInput): void {
+    const { system, effects } = stepSystem(this.#system, input);
+    this.#system = system;
+    for (const effect of effects) this.#carryOutSystem(effect);
+  }
+
+  #carryOutSystem(effect: SystemEffect): void {
+    switch (effect.type) {
+      case "say":
+        return this.#say(effect.text);
+      case "event":
+        return this.#setSys(effect.state);
+      case "run":
+        return void this.#runSys(effect.script, effect.args, effect.limitMs);
+      case "stop-setup":
+        if (this.#sys?.pid) kill(-this.#sys.pid, "SIGTERM");
+        return;
+      case "start-services": {
+        const names = bootOrder(this.#services.keys()).filter((name) =>
+          this.#services.get(name)?.onDisk
+        );
+        this.#startAll(names).catch((err) => this.#internal("boot", err));
+        return;
       }
+      case "stop-services": {
+        const left = [...this.#services.values()].filter((e) => !stopped(e));
+        this.#waiting = left.length > 0;
+        if (this.#waiting) {
+          this.#write(
+            `- nitro: waiting for ${left.length} services to finish... `,
+          );
+        }
+        this.#progressShutdown();
+        return;
+      }
+      case "kill-all": {
+        const killAll = this.#opts.hooks?.killAll ?? (() => Promise.resolve());
+        killAll().catch((err) => this.#internal("kill-all", err)).finally(
+          () =>
+            this.#guard(
+              "shutdown",
+              () => this.#systemInput({ type: "killed" }),
+            ),
+        );
+        return;
+      }
+      case "ended":
+        this.#wiring.pipes.closeAll();
+        for (const e of this.#services.values()) clearTimeout(e.timer);
+        if (this.#sys) this.#setSys("DOWN");
+        this.#ended(effect.mode);
+        return;
+      default:
+        throw new Error(`impossible system effect ${JSON.stringify(effect)}`);
     }
   }
 
-  /** Begin the end: SYS/finish, services down in order, SYS/final. */
-  async end(mode: EndMode): Promise<void> {
-    if (this.stopping) return;
-    this.#phase = "stopping";
-    this.#mode = mode;
-    this.#stage = "finish";
-    // A SYS/setup still running (the end came during boot) is stopped too.
-    const setupPid = this.#sys?.state === "SETUP" ? this.#sys.pid : null;
-    if (setupPid !== null) kill(-setupPid, "SIGTERM");
-    const finish = join(this.dir, SYS, "finish");
-    if (isExecutable(finish)) {
-      this.#setSys("SHUTDOWN", null);
-      await this.#runSystemScript(
-        finish,
-        ["0", "0", mode],
-        SYSTEM_SCRIPT_LIMIT_MS,
-      );
+  async #runSys(
+    script: "setup" | "finish" | "final",
+    args: string[],
+    limitMs: number | null,
+  ): Promise<void> {
+    const ended: SystemInput = script === "setup"
+      ? { type: "setup-ended", wstatus: 127 << 8 }
+      : script === "finish"
+      ? { type: "finish-ended" }
+      : { type: "final-ended" };
+    const boot = this.#boots;
+    let wstatus: number | null = null;
+    try {
+      wstatus = await this.#runSysScript(script, args, limitMs, boot);
+    } catch (err) {
+      // Whatever went wrong, the lifecycle must go on, or nitro never ends.
+      this.#internal(`SYS/${script}`, err);
     }
-    this.#stage = "services";
-    for (const e of this.#services.values()) e.svc.wantUp = false;
-    this.#progressShutdown();
+    if (boot !== this.#boots) return; // A reboot overtook it.
+    if (wstatus !== null && ended.type === "setup-ended") {
+      ended.wstatus = wstatus;
+    }
+    this.#guard("SYS", () => this.#systemInput(ended));
   }
 
-  /** During shutdown: stop whatever may stop now; finish when all are. */
+  /** Run SYS/`script` if it exists; its wait status, or null. */
+  async #runSysScript(
+    script: "setup" | "finish" | "final",
+    args: string[],
+    limitMs: number | null,
+    boot: number,
+  ): Promise<number | null> {
+    let wstatus: number | null = null;
+    if (isExecutable(join(this.dir, SYS, script))) {
+      // SYS/finish writes into LOG, as the services' scripts do (LOG runs).
+      const logger = script === "finish" ? this.#logTarget(null) : null;
+      wstatus = await runSysScript({
+        dir: this.dir,
+        script,
+        args,
+        limitMs,
+        env: this.#env,
+        stdout: this.#wiring.stdout(logger),
+        stderrInherit: this.#opts.stdio.stderr,
+        runDir: this.#opts.runDir,
+        started: (pid) => {
+          if (this.#sys && boot === this.#boots) this.#sys.pid = pid;
+        },
+        say: (text) => this.#say(text),
+      });
+      this.reaps++;
+      this.svReaps++;
+      if (this.#sys && boot === this.#boots) this.#sys.pid = null;
+    }
+    return wstatus;
+  }
+
+  /**
+   * Bring services up, {@link START_BATCH} at a time: between batches the
+   * event loop serves clients, readiness pipes and exits, so a boot of
+   * thousands of services does not make nitro deaf for its duration.
+   */
+  async #startAll(names: string[]): Promise<void> {
+    const boot = this.#boots;
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0 && i % START_BATCH === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        if (boot !== this.#boots) return; // Rebooted meanwhile.
+      }
+      this.input(names[i], { type: "auto-up" });
+    }
+  }
+
+  /** During shutdown: stop whatever may stop now; go on when all are. */
   #progressShutdown(): void {
-    if (this.#phase !== "stopping" || this.#stage !== "services") return;
+    if (this.#system.phase !== "services") return;
     const entries = [...this.#services.values()];
     const candidates = entries.map((e) => {
-      const stopped = e.svc.running === null &&
-        (e.svc.state === "DOWN" || e.svc.state === "FATAL");
+      const done = stopped(e);
       // Not stopped yet, it may still write (a one-shot's finish will).
-      return { name: e.svc.name, stopped, logger: stopped ? null : e.logger };
+      return {
+        name: e.svc.name,
+        stopped: done,
+        logger: done ? null : e.logger,
+      };
     });
     if (candidates.every((c) => c.stopped)) {
-      this.#stage = "final";
-      this.#final().catch((err) => this.#internal("shutdown", err));
+      if (this.#waiting) this.#write("done.\n");
+      this.#waiting = false;
+      this.#systemInput({ type: "services-down" });
       return;
     }
     for (const name of stoppable(candidates)) {
-      const state = this.#services.get(name)!.svc.state;
-      if (state !== "SHUTDOWN") this.input(name, { type: "down" });
+      const e = this.#services.get(name)!;
+      if (e.svc.state === "SHUTDOWN") continue;
+      const input = shutdownInput(name, this.#wiring.loggers);
+      // Every writer has ended: let a logger read its pipe to the end.
+      if (input === "drain") this.#wiring.pipes.release(name);
+      this.input(name, { type: input });
     }
   }
 
-  async #final(): Promise<void> {
-    await this.#opts.hooks?.killAll?.();
-    const final = join(this.dir, SYS, "final");
-    if (isExecutable(final)) {
-      await this.#runSystemScript(final, [this.#mode], SYSTEM_SCRIPT_LIMIT_MS);
+  // --- one service ---------------------------------------------------------
+
+  #feed(e: Entry, first: Input): void {
+    const queue: Input[] = [first];
+    while (queue.length > 0) {
+      const input = queue.shift()!;
+      if (input.type !== "ready" && input.type !== "spawn-failed") {
+        e.svc = { ...e.svc, facts: probeFacts(e.dir) };
+      }
+      const now = this.now();
+      const { service, effects, events } = step(e.svc, input, now);
+      e.svc = service;
+      let next = 0;
+      for (let i = 0; i <= effects.length; i++) {
+        while (next < events.length && events[next].at === i) {
+          this.#publish(e, events[next++].state, now);
+        }
+        if (i === effects.length) break;
+        const failure = this.#carryOut(e, effects[i]);
+        if (failure !== null) queue.push(failure);
+      }
+      this.#armTimer(e);
     }
-    if (this.#sys) this.#setSys("DOWN", null);
-    this.#phase = "stopped";
-    this.#pipes.closeAll();
-    for (const e of this.#services.values()) clearTimeout(e.timer);
-    this.#ended(this.#mode);
-  }
-
-  /** A bug or an unexpected failure: say so, and keep supervising. */
-  #internal(during: string, err: unknown): void {
-    this.#opts.log(`nitro: internal error during ${during}: ${message(err)}`);
-  }
-
-  #add(name: string, dir: string, param: string | null, onDisk: boolean) {
-    const svc = newService(name, param, probeFacts(dir), this.now());
-    this.#services.set(name, {
-      svc,
-      dir,
-      pid: null,
-      group: null,
-      timer: undefined,
-      timerAt: null,
-      logger: null,
-      onDisk,
-      removed: false,
-      notify: null,
-    });
-  }
-
-  #drop(e: Entry): void {
-    clearTimeout(e.timer);
-    this.#services.delete(e.svc.name);
-    this.#pipes.drop(e.svc.name);
-  }
-
-  #dropIfDone(e: Entry): void {
-    if (e.removed && e.svc.running === null && e.svc.state === "DOWN") {
-      this.#drop(e);
+    if (stopped(e)) {
+      this.#forgetIfDone(e);
+      this.#progressShutdown();
     }
   }
 
@@ -411,7 +540,7 @@ export class Supervisor {
   #carryOut(e: Entry, effect: Effect): Input | null {
     switch (effect.type) {
       case "warn":
-        this.#opts.log(`nitro: ${effect.message}`);
+        this.#say(effect.message);
         return null;
       case "signal": {
         const target = effect.group ? -(e.pid ?? e.group ?? 0) : e.pid;
@@ -426,99 +555,48 @@ export class Supervisor {
         } catch (err) {
           return { type: "spawn-failed", reason: message(err) };
         }
+      default:
+        throw new Error(`impossible effect ${JSON.stringify(effect)}`);
     }
   }
 
   #spawn(e: Entry, script: string, args: string[]): void {
     const name = e.svc.name;
-    const logger = this.#loggerFor(e);
-    const stdout: SpawnRequest["stdout"] = logger !== null
-      ? { kind: "fifo", path: this.#pipes.ensure(logger) }
-      : this.#opts.stdio.stdout
-      ? { kind: "inherit" }
-      : { kind: "null" };
-    // A logger reads its pipe even when it starts before its writers.
-    const isLogger = this.#pipes.has(name) || this.#loggers.has(name) ||
-      name === "LOG" || name.startsWith("LOG@");
-    const stdin: SpawnRequest["stdin"] = isLogger
-      ? { kind: "fifo", path: this.#pipes.ensure(name) }
-      : { kind: "null" };
+    const logger = this.#logTarget(e);
     const readiness = e.svc.facts.readiness;
-    const notifyFd = script === "run" && readiness.kind === "fd"
-      ? readiness.fd
-      : null;
+    let pid = 0;
     const spawned = spawnScript({
       command: join(e.dir, script),
       args,
       cwd: e.dir,
       env: { ...this.#env, NITRO_SERVICE: name },
-      stdin,
-      stdout,
+      stdin: this.#wiring.stdin(name),
+      stdout: this.#wiring.stdout(logger),
       stderrInherit: this.#opts.stdio.stderr,
-      notifyFd,
+      notifyFd: script === "run" && readiness.kind === "fd"
+        ? readiness.fd
+        : null,
+      onReady: () => {
+        if (e.pid === pid) this.input(name, { type: "ready" });
+      },
     });
-    e.pid = spawned.pid;
-    e.group = spawned.pid; // Every script starts a session of its own.
+    pid = spawned.pid;
+    e.pid = pid;
+    e.group = pid; // Every script starts a session of its own.
     e.logger = logger;
-    e.notify = spawned.notify;
-    if (spawned.notify) this.#watchReadiness(e, spawned.notify);
-    spawned.exited.then((wstatus) => this.#exited(e, spawned.pid, wstatus));
+    spawned.exited.then((wstatus) => this.#exited(e, pid, wstatus));
+    if (logger === null || logger === name) return;
     // A logger starts with the first service that writes into it.
-    if (logger !== null && logger !== name) this.#startLogger(logger);
-  }
-
-  #startLogger(logger: string): void {
-    if (this.stopping || !this.ensureInstance(logger)) return;
-    const e = this.#services.get(logger)!;
-    if (!e.svc.wantUp && (e.svc.state === "DOWN")) {
-      this.input(logger, { type: "up" });
-    }
-  }
-
-  /** The logger the next process of `e` writes into. */
-  #loggerFor(e: Entry): string | null {
-    const logger = this.#loggerOf(e);
-    if (logger === null || logger === e.svc.name) return logger;
-    if (!this.ensureInstance(logger)) {
-      this.#opts.log(
-        `nitro: ${e.svc.name}: log service ${logger} does not exist`,
-      );
-      return null;
-    }
-    return logger;
-  }
-
-  #loggerOf(e: Entry): string | null {
-    return loggerOf({
-      name: e.svc.name,
-      param: e.svc.param,
-      link: readLogLink(e.dir),
-      hasLogTemplate: this.#templates.has("LOG@"),
-      hasLog: this.#services.has("LOG"),
-    });
-  }
-
-  #watchReadiness(e: Entry, stream: Readable): void {
-    stream.on("data", (chunk: Uint8Array) => {
-      if (!chunk.includes(10)) return; // Only a newline means ready.
-      stream.destroy();
-      if (e.notify === stream) {
-        e.notify = null;
-        this.input(e.svc.name, { type: "ready" });
-      }
-    });
-    stream.on("error", () => stream.destroy());
+    const l = this.#services.get(logger);
+    if (l && writerStartsLogger(l.svc)) this.input(logger, { type: "up" });
   }
 
   #exited(e: Entry, pid: number, wstatus: number): void {
     this.reaps++;
+    this.svReaps++;
     if (e.pid !== pid || this.#services.get(e.svc.name) !== e) return;
     e.pid = null;
-    e.notify?.destroy();
-    e.notify = null;
-    this.input(e.svc.name, { type: "exit", wstatus });
-    this.#dropIfDone(e);
-    this.#progressShutdown();
+    this.#guard(e.svc.name, () => this.#feed(e, { type: "exit", wstatus }));
   }
 
   #armTimer(e: Entry): void {
@@ -528,21 +606,66 @@ export class Supervisor {
     e.timerAt = at;
     e.timer = at === null ? undefined : setTimeout(() => {
       e.timerAt = null;
+      e.timer = undefined;
       this.input(e.svc.name, { type: "timer" });
     }, Math.max(0, at - this.now()));
   }
 
-  #changed(e: Entry): void {
-    this.#emit({
-      name: e.svc.name,
-      state: e.svc.state,
-      pid: e.pid,
-      time: Math.round(this.now()),
-    });
-    if (e.svc.state === "DOWN" || e.svc.state === "FATAL") {
-      this.#dropIfDone(e);
-      this.#progressShutdown();
+  // --- loggers -------------------------------------------------------------
+
+  /**
+   * The logger a process of `e` (null: SYS) writes into, made to exist;
+   * null for nitro's own stdout (also when the logger does not exist).
+   */
+  #logTarget(e: Entry | null): string | null {
+    const name = e?.svc.name ?? SYS;
+    const logger = this.#wiring.loggerName({
+      name,
+      param: e?.svc.param ?? null,
+      dir: e?.dir ?? join(this.dir, SYS),
+    }, this.#services.has("LOG"));
+    if (logger === null || logger === name || this.ensureInstance(logger)) {
+      return logger;
     }
+    this.#say(`${name}: log service ${logger} does not exist`);
+    return null;
+  }
+
+  // --- the table -----------------------------------------------------------
+
+  #add(f: FoundService, onDisk: boolean): void {
+    const svc = newService(f.name, f.param, probeFacts(f.dir), this.now());
+    this.#services.set(f.name, {
+      svc,
+      dir: f.dir,
+      pid: null,
+      group: null,
+      timer: undefined,
+      timerAt: null,
+      logger: null,
+      onDisk,
+      removed: false,
+    });
+  }
+
+  #forget(e: Entry): void {
+    clearTimeout(e.timer);
+    this.#services.delete(e.svc.name);
+    this.directories.forget(e.svc.name);
+    this.#wiring.pipes.drop(e.svc.name);
+  }
+
+  #forgetIfDone(e: Entry): void {
+    if (e.removed && e.svc.running === null && e.svc.state === "DOWN") {
+      this.#forget(e);
+    }
+  }
+
+  // --- events and output ---------------------------------------------------
+
+  /** Publish a state change made at `now` (the core's clock, not later). */
+  #publish(e: Entry, state: State, now: number): void {
+    this.#emit({ name: e.svc.name, state, pid: e.pid, time: Math.round(now) });
   }
 
   #emit(event: ServiceEvent): void {
@@ -550,55 +673,41 @@ export class Supervisor {
     for (const listener of this.#listeners) listener(event);
   }
 
-  #setSys(state: State, pid: number | null): void {
-    this.#sys = { state, pid, since: this.now() };
+  /** SYS enters `state`; it is listed only while one of its scripts runs. */
+  #setSys(state: State): void {
+    const pid = this.#sys?.pid ?? null;
+    this.#sys = state === "DOWN" ? null : { state, pid, since: this.now() };
     this.#emit({ name: SYS, state, pid, time: Math.round(this.now()) });
   }
 
-  /** Run a SYS script to its end (killed after `limit` ms, if given). */
-  async #runSystemScript(
-    path: string,
-    args: string[],
-    limit: number | null,
-  ): Promise<void> {
-    let spawned;
+  #say(text: string): void {
+    this.#opts.log(`- nitro: ${text}`);
+  }
+
+  /** Raw console output (a line in two parts, as nitro prints it). */
+  #write(text: string): void {
+    this.#opts.log(text, { raw: true });
+  }
+
+  /** Run `work`; a bug in it is reported, and supervision goes on. */
+  #guard(during: string, work: () => void): void {
     try {
-      spawned = spawnScript({
-        command: path,
-        args,
-        cwd: join(this.dir, SYS),
-        env: { ...this.#env, NITRO_SERVICE: SYS },
-        stdin: { kind: "null" },
-        stdout: this.#opts.stdio.stdout
-          ? { kind: "inherit" }
-          : { kind: "null" },
-        stderrInherit: this.#opts.stdio.stderr,
-        notifyFd: null,
-      });
+      work();
     } catch (err) {
-      this.#opts.log(`nitro: ${path}: ${message(err)}`);
-      return;
+      this.#internal(during, err);
     }
-    if (this.#sys) this.#sys.pid = spawned.pid;
-    const timer = limit === null ? undefined : setTimeout(() => {
-      this.#opts.log(`nitro: ${path} ran over ${limit / 1000}s, killing it`);
-      kill(-spawned.pid, "SIGKILL");
-    }, limit);
-    await spawned.exited;
-    this.reaps++;
-    clearTimeout(timer);
-    if (this.#sys) this.#sys.pid = null;
+  }
+
+  #internal(during: string, err: unknown): void {
+    const text = err instanceof Error ? err.stack ?? err.message : String(err);
+    this.#say(`internal error (${during}): ${text}`);
   }
 }
 
-/** Signal a process (or, negative, a group); false if it is gone. */
-function kill(target: number, signal: SignalName | Deno.Signal): boolean {
-  try {
-    Deno.kill(target, signal);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether a service has stopped for good: DOWN or FATAL, nothing running. */
+function stopped(e: Entry): boolean {
+  return e.svc.running === null &&
+    (e.svc.state === "DOWN" || e.svc.state === "FATAL");
 }
 
 function message(err: unknown): string {

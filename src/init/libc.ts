@@ -45,8 +45,6 @@ const LINUX = Deno.build.os === "linux";
 export const RB_AUTOBOOT = LINUX ? 0x01234567 : 0;
 /** Power off the machine. */
 export const RB_POWER_OFF = LINUX ? 0x4321fedc : 0x4000;
-/** Halt without powering off. */
-export const RB_HALT_SYSTEM = LINUX ? 0xcdef0123 | 0 : 0x8;
 /** Ctrl-Alt-Del sends SIGINT to pid 1 instead of rebooting (Linux only). */
 export const RB_DISABLE_CAD = 0;
 
@@ -75,7 +73,7 @@ export const SIGNALS = {
 } as const;
 
 /** errno values this code looks at (the same on Linux and FreeBSD). */
-export const EPERM = 1, ENOENT = 2, ESRCH = 3, ECHILD = 10, EINVAL = 22;
+export const ESRCH = 3, ECHILD = 10;
 
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",

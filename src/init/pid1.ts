@@ -244,7 +244,7 @@ class Pid1Impl implements Pid1 {
       libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
-      console.error(`nitro: remount / read-only: ${(e as Error).message}`);
+      console.error(`- nitro: remount / read-only: ${(e as Error).message}`);
     }
     libc.sync();
     libc.reboot(mode === "reboot" ? libc.RB_AUTOBOOT : libc.RB_POWER_OFF);

@@ -1,0 +1,63 @@
+/**
+ * Logger wiring (spec §4): which service a process writes into, and the
+ * log pipes that connect them. The rules are the core's
+ * (`src/core/logging.ts`); this module reads the `log` links and hands out
+ * the pipes.
+ *
+ * @module
+ */
+
+import { loggerOf, readsLogPipe } from "../core/logging.ts";
+import { readLogLink } from "../config/scan.ts";
+import { LogPipes } from "./pipes.ts";
+import type { Stream } from "./spawn.ts";
+
+/** The log pipes of one nitro and what it knows of who logs where. */
+export class LogWiring {
+  readonly pipes: LogPipes;
+  /** Services some service logs into, as of the last scan. */
+  loggers: ReadonlySet<string> = new Set();
+  /** Whether the `LOG@` template exists, as of the last scan. */
+  hasLogTemplate = false;
+  #nitroStdout: Stream;
+
+  /**
+   * @param runDir nitro's private runtime directory.
+   * @param stdout whether nitro's own stdout can be handed to children.
+   */
+  constructor(runDir: string, stdout: boolean) {
+    this.pipes = new LogPipes(runDir);
+    this.#nitroStdout = stdout ? { kind: "inherit" } : { kind: "null" };
+  }
+
+  /**
+   * The service `name`'s next process writes into, from its `log` link as
+   * it is now (SYS has none), or null for nitro's own stdout.
+   */
+  loggerName(
+    service: { name: string; param: string | null; dir: string },
+    hasLog: boolean,
+  ): string | null {
+    return loggerOf({
+      name: service.name,
+      param: service.param,
+      link: service.name === "SYS" ? null : readLogLink(service.dir),
+      hasLogTemplate: this.hasLogTemplate,
+      hasLog,
+    });
+  }
+
+  /** stdin of a process of `name`: its log pipe if it is a logger. */
+  stdin(name: string): Stream {
+    return readsLogPipe(name, this.loggers) || this.pipes.has(name)
+      ? { kind: "fifo", path: this.pipes.ensure(name) }
+      : { kind: "null" };
+  }
+
+  /** stdout of a process writing into `logger` (null: nitro's stdout). */
+  stdout(logger: string | null): Stream {
+    return logger === null
+      ? this.#nitroStdout
+      : { kind: "fifo", path: this.pipes.ensure(logger) };
+  }
+}
