@@ -48,7 +48,7 @@ Deno.test("paths `.` and `../x` name services, from a script and from nitroctl's
     assert.equal(self.stdout, `${s.a.pid}\n`);
     const sib = await n.ctl(["list", "../b"], { cwd: join(n.dir, "a") });
     assert.equal(sib.code, 0, sib.stderr);
-    assert.match(sib.stdout, /^\w+ b \(pid \d+\) \d+s\n$/);
+    assert.match(sib.stdout, /^\w+ b \(pid \d+\) \(wstatus \d+\) \d+s\n$/);
     // A symlinked service directory: `.` is its real directory.
     const viaLink = await n.ctl(["pidof", "."], { cwd: join(n.dir, "c") });
     assert.equal(viaLink.code, 0, viaLink.stderr);

@@ -6,18 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  fixture,
-  hostMounts,
-  runAsPid1,
-  unshareUnavailable,
-} from "./init_fixtures/harness.ts";
+import { fixture, hostMounts, runAsPid1 } from "./init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 import { PERMISSIONS } from "../ci/permissions.ts";
 import { LIBC_PATHS } from "../src/init/libc_paths.ts";
 import { enterPid1, isPid1 } from "../src/init/pid1.ts";
 
-const skip = await unshareUnavailable();
-if (skip) console.warn(`init_libc_test: namespace tests skipped: ${skip}`);
+const skip = await skipWithoutNamespaces("init_libc_test");
 
 Deno.test("nitro-init's --allow-ffi names exactly LIBC_PATHS", () => {
   const flags: readonly string[] = PERMISSIONS["nitro-init"];

@@ -11,11 +11,10 @@ import {
   hostMounts,
   isolatedRootSetup,
   runAsPid1,
-  unshareUnavailable,
 } from "./init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 
-const skip = await unshareUnavailable();
-if (skip) console.warn(`init_mount_test: skipped: ${skip}`);
+const skip = await skipWithoutNamespaces("init_mount_test");
 
 Deno.test({
   name: "enterPid1 mounts a tmpfs on /run when it is not a mount point",

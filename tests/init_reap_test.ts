@@ -11,12 +11,11 @@ import {
   fixture,
   isolatedRootSetup,
   runAsPid1,
-  unshareUnavailable,
 } from "./init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 import { KILL_WAIT_MS } from "../src/init/pid1.ts";
 
-const skip = await unshareUnavailable();
-if (skip) console.warn(`init_reap_test: skipped: ${skip}`);
+const skip = await skipWithoutNamespaces("init_reap_test");
 
 Deno.test({
   name: "reapOrphans reaps 100 orphans; our children's statuses survive",

@@ -8,6 +8,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { join } from "node:path";
 import { delay, eventually, Nitro } from "./helpers/nitro.ts";
+import { procStat } from "./helpers/common.ts";
 import { NitroClient } from "../mod.ts";
 
 /**
@@ -357,13 +358,7 @@ Deno.test("stop: what a run left in its process group is killed with it", async 
     const members = () =>
       [...Deno.readDirSync("/proc")].filter((e) => {
         if (!/^\d+$/.test(e.name)) return false;
-        try {
-          const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-          return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2] ===
-            String(leader);
-        } catch {
-          return false;
-        }
+        return procStat(e.name)?.pgrp === leader;
       }).length;
     ok(members() >= 3, "sh, sleep and cat share the service's group");
     strictEqual((await n.ctl(["-t", "10", "stop", "piped"])).code, 0);

@@ -56,6 +56,40 @@ Deno.test("invalid names: empty, leading dot, '/', ',' or newline", () => {
   assert.equal(nameProblem("a.b."), null);
 });
 
+Deno.test("invalid names: every C0 control character and DEL", () => {
+  for (let code = 0; code < 0x20; code++) {
+    const hex = code.toString(16).padStart(2, "0");
+    const name = `a${String.fromCharCode(code)}b`;
+    // A newline has its own older message; every other one names the byte.
+    if (code !== 0x0a) {
+      assert.equal(
+        nameProblem(name),
+        `name contains the control character 0x${hex}`,
+      );
+    } else assert.ok(nameProblem(name));
+  }
+  assert.match(nameProblem("a\x7fb")!, /control character 0x7f/);
+  // Terminal injection through an instance parameter, and a NUL.
+  assert.match(nameProblem("tpl@a\x1b[2Jb")!, /0x1b/);
+  assert.match(nameProblem("web\0")!, /0x00/);
+  // The last printable ASCII character and non-ASCII text are fine.
+  assert.equal(nameProblem("a~b"), null);
+  assert.equal(nameProblem("café@tty1 ✓"), null);
+});
+
+Deno.test("invalid names: invalid UTF-8 (lone surrogates)", () => {
+  assert.equal(nameProblem("a\ud800b"), "name is not valid UTF-8");
+  assert.equal(nameProblem("\udc00"), "name is not valid UTF-8");
+  assert.equal(nameProblem("x\ud83d"), "name is not valid UTF-8");
+  // As the JSON protocol would deliver it.
+  assert.equal(
+    nameProblem(JSON.parse('"web\\ud800"')),
+    "name is not valid UTF-8",
+  );
+  // A well-formed pair (an emoji) is valid.
+  assert.equal(nameProblem("x\ud83d\ude00"), null);
+});
+
 Deno.test("templates end in @", () => {
   assert.equal(isTemplate("agetty@"), true);
   assert.equal(isTemplate("LOG@"), true);

@@ -15,15 +15,12 @@ import {
   parseInfo,
   sh,
   shq,
-  unshareUnavailable,
   writeTree,
 } from "./helpers/pid1.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 import { eventually } from "./helpers/nitro.ts";
 
-const skip = await unshareUnavailable();
-if (skip) {
-  console.warn(`pid1_boot_test: skipped (needs unshare as root): ${skip}`);
-}
+const skip = await skipWithoutNamespaces("pid1_boot_test");
 
 Deno.test({
   name: "pid 1: boots the services; nitroctl outside lists them UP, info pid 1",
@@ -42,11 +39,11 @@ Deno.test({
       assert.equal(list.code, 0, list.stderr);
       const lines = list.stdout.trim().split("\n");
       assert.equal(lines.length, 3, list.stdout);
-      assert.match(lines[0], /^UP a \(pid \d+\) \d+s$/);
-      assert.match(lines[1], /^UP b \(pid \d+\) \d+s$/);
-      assert.match(lines[2], /^DOWN c \d+s$/);
+      assert.match(lines[0], /^UP a \(pid \d+\) \(wstatus \d+\) \d+s$/);
+      assert.match(lines[1], /^UP b \(pid \d+\) \(wstatus \d+\) \d+s$/);
+      assert.match(lines[2], /^DOWN c \(wstatus 0\) \d+s$/);
 
-      const info = await n.ctl(["info"]);
+      const info = await n.ctl(["--json", "info"]);
       assert.equal(info.code, 0, info.stderr);
       const facts = parseInfo(info.stdout);
       assert.equal(facts.pid, "1");
@@ -140,7 +137,7 @@ Deno.test({
       });
       const up = await n.ctl(["-t", "10", "wait-starting", "rescue"]);
       assert.equal(up.code, 0, up.stderr);
-      const info = parseInfo((await n.ctl(["info"])).stdout);
+      const info = parseInfo((await n.ctl(["--json", "info"])).stdout);
       assert.equal(info.dir, "/etc/nitro.single");
       assert.equal(info.pid, "1");
       await eventually(() => linesOf(n.path("rescue")).length === 1);
@@ -184,7 +181,7 @@ Deno.test({
           "/dev/null",
         );
       }
-      const info = parseInfo((await n.ctl(["info"])).stdout);
+      const info = parseInfo((await n.ctl(["--json", "info"])).stdout);
       assert.equal(info.pid, "1");
       // And it still ends cleanly.
       const down = await n.ctl(["Shutdown"]);

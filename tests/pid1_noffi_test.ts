@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PERMISSIONS } from "../ci/permissions.ts";
 import { descendantsOf, eventually, Nitro } from "./helpers/nitro.ts";
+import { REPO_ROOT } from "./helpers/common.ts";
 import {
   linesOf,
   parseInfo,
@@ -20,7 +21,7 @@ import {
   writeTree,
 } from "./helpers/pid1.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+const ROOT = REPO_ROOT;
 const LIBC = new URL("../src/init/libc.ts", import.meta.url).href;
 
 Deno.test("PERMISSIONS.nitro grants no FFI; nitro-init adds only FFI", () => {
@@ -98,8 +99,11 @@ Deno.test("outside pid 1 nitro boots with exactly PERMISSIONS.nitro", async () =
     await n.start({ flags: [...PERMISSIONS.nitro] });
     const up = await n.ctl(["-t", "10", "wait-up", "a"]);
     assert.equal(up.code, 0, up.stderr);
-    assert.match((await n.ctl(["list"])).stdout, /^UP a \(pid \d+\) \d+s\n$/);
-    const info = parseInfo((await n.ctl(["info"])).stdout);
+    assert.match(
+      (await n.ctl(["list"])).stdout,
+      /^UP a \(pid \d+\) \(wstatus \d+\) \d+s\n$/,
+    );
+    const info = parseInfo((await n.ctl(["--json", "info"])).stdout);
     assert.equal(info.pid1, "false");
     assert.equal(info.pid, String(n.pid));
     assert.doesNotMatch(n.stderr, /ffi|PermissionDenied|NotCapable/i);
@@ -170,7 +174,10 @@ Deno.test("outside pid 1, started with fds 0-2 closed: services get /dev/null", 
         "/dev/null",
       );
     }
-    assert.equal(parseInfo((await runCtl(["info"], env)).stdout).pid1, "false");
+    assert.equal(
+      parseInfo((await runCtl(["--json", "info"], env)).stdout).pid1,
+      "false",
+    );
     const down = await runCtl(["Shutdown"], env);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await nitro.status).code, 0);

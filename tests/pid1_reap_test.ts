@@ -8,20 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  linesOf,
-  NsNitro,
-  parseInfo,
-  type Proc,
-  sh,
-  unshareUnavailable,
-} from "./helpers/pid1.ts";
+import { linesOf, NsNitro, parseInfo, type Proc, sh } from "./helpers/pid1.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 import { eventually } from "./helpers/nitro.ts";
 
-const skip = await unshareUnavailable();
-if (skip) {
-  console.warn(`pid1_reap_test: skipped (needs unshare as root): ${skip}`);
-}
+const skip = await skipWithoutNamespaces("pid1_reap_test");
 
 const finish = (file: string) => sh(`echo "$1 $2" >> ../../${file}`);
 
@@ -85,7 +76,7 @@ Deno.test({
       assert.deepEqual(seven, seven.map(() => "7 0"));
       assert.deepEqual(killed, killed.map(() => "-1 9"));
 
-      const info = parseInfo((await n.ctl(["info"])).stdout);
+      const info = parseInfo((await n.ctl(["--json", "info"])).stdout);
       assert.equal(info.pid1, "true");
       assert.ok(Number(info.reaps) >= 100, `reaps ${info.reaps}`);
       const list = await n.ctl(["list", "orphans"]);

@@ -8,20 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  linesOf,
-  NsNitro,
-  parseInfo,
-  sh,
-  unshareUnavailable,
-  writeTree,
-} from "./helpers/pid1.ts";
+import { linesOf, NsNitro, parseInfo, sh, writeTree } from "./helpers/pid1.ts";
+import { skipWithoutNamespaces } from "./helpers/common.ts";
 import { eventually } from "./helpers/nitro.ts";
 
-const skip = await unshareUnavailable();
-if (skip) {
-  console.warn(`pid1_reboot_test: skipped (needs unshare as root): ${skip}`);
-}
+const skip = await skipWithoutNamespaces("pid1_reboot_test");
 
 /** UP at once: readiness on fd 3. */
 const READY = {
@@ -63,7 +54,7 @@ Deno.test({
       assert.match(sys[3], /^setup \d+$/);
 
       // Same nitro, still pid 1; new service processes.
-      const info = parseInfo((await n.ctl(["info"])).stdout);
+      const info = parseInfo((await n.ctl(["--json", "info"])).stdout);
       assert.deepEqual([info.pid, info.pid1], ["1", "true"]);
       assert.equal(n.processes()[0].nsPid, 1);
       const after = (await n.ctl(["pidof", "a", "b"])).stdout;

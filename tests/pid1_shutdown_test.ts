@@ -8,19 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  linesOf,
-  NsNitro,
-  procInfo,
-  sh,
-  unshareUnavailable,
-} from "./helpers/pid1.ts";
+import { linesOf, NsNitro, procInfo, sh } from "./helpers/pid1.ts";
+import { procStat, skipWithoutNamespaces } from "./helpers/common.ts";
 import { delay, eventually } from "./helpers/nitro.ts";
 
-const skip = await unshareUnavailable();
-if (skip) {
-  console.warn(`pid1_shutdown_test: skipped (needs unshare as root): ${skip}`);
-}
+const skip = await skipWithoutNamespaces("pid1_shutdown_test");
 
 /** SYS/finish and SYS/final recording their arguments; SYS/final also lists
  * every process of the namespace but pid 1 and itself. */
@@ -149,10 +141,5 @@ Deno.test({
 });
 
 function readPpid(pid: number): number {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return 0;
-  }
+  return procStat(pid)?.ppid ?? 0;
 }

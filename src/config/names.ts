@@ -15,6 +15,17 @@ export function nameProblem(name: string): string | null {
   }
   if (name.startsWith(".")) return "name starts with '.'";
   if (/[\/,\n]/.test(name)) return "name contains '/', ',' or a newline";
+  // Raw escape codes would reach every terminal that lists services, and a
+  // NUL cannot be passed to the OS at all.
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) {
+      const hex = code.toString(16).padStart(2, "0");
+      return `name contains the control character 0x${hex}`;
+    }
+  }
+  // A lone surrogate (JSON "\ud800"): it has no UTF-8 encoding at all.
+  if (!name.isWellFormed()) return "name is not valid UTF-8";
   return null;
 }
 

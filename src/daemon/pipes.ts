@@ -1,83 +1,88 @@
 /**
- * Log pipes: one FIFO per logger, created in nitro's runtime directory and
- * held open read-write by nitro for as long as the logger exists. Holding it
- * is what makes the pipe outlive its writers and its reader: a restarted
- * logger finds the unread data still there, and a writer never sees EPIPE
- * while its logger is down — it fills the pipe and then blocks.
+ * Log pipes: one FIFO per logger, created in nitro's private runtime
+ * directory (src/daemon/runtime_dir.ts) and held open read-write by nitro for
+ * as long as the logger exists. Holding it is what makes the pipe outlive its
+ * writers and its reader: a restarted logger finds the unread data still
+ * there, and a writer never sees EPIPE while its logger is down — it fills the
+ * pipe and then blocks.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { RuntimeDir } from "./runtime_dir.ts";
 
-/** The FIFOs of one nitro, in one private directory. */
+/** The FIFOs of one nitro, in its private runtime directory. */
 export class LogPipes {
-  #open = new Map<string, Deno.FsFile>();
+  /** Logger → nitro's read-write hold on its FIFO (null once released). */
+  #pipes = new Map<string, Deno.FsFile | null>();
+  #runtime: RuntimeDir | null = null;
 
-  /** `dir` must be private to this nitro (it is created, mode 0700). */
+  /** `dir` is nitro's runtime directory (`<socket>.d`), made private here. */
   constructor(readonly dir: string) {}
 
-  /** Create the runtime directory, clearing what a crashed nitro left. */
+  /**
+   * Create or verify the runtime directory and remove the FIFOs a crashed
+   * nitro left in it. Throws `UnsafePath` (nothing removed) if it is not
+   * nitro's, or holds anything but nitro's FIFOs.
+   */
   init(): void {
-    try {
-      Deno.removeSync(this.dir, { recursive: true });
-    } catch {
-      // Nothing left behind.
-    }
-    Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.#runtime = RuntimeDir.open(this.dir);
+  }
+
+  /** The verified runtime directory (for other FIFOs, e.g. readiness). */
+  get runtime(): RuntimeDir {
+    return this.#runtime ??= RuntimeDir.open(this.dir);
   }
 
   /** Path of `logger`'s pipe, creating and holding it if needed. */
   ensure(logger: string): string {
-    const path = join(this.dir, logger);
-    if (this.#open.has(logger)) return path;
-    try {
-      Deno.removeSync(path);
-    } catch {
-      // Not there: the usual case.
+    const held = this.#pipes.get(logger);
+    const path = this.runtime.pathOf(logger);
+    if (held) return path;
+    // Released (at shutdown) and wanted again: hold the same FIFO, so the
+    // logger still reading it keeps its data.
+    if (held === null && this.runtime.isFifo(logger)) {
+      this.#pipes.set(logger, open(path));
+      return path;
     }
-    const made = new Deno.Command("mkfifo", {
-      args: ["-m", "0600", path],
-      stdout: "null",
-      stderr: "piped",
-    }).outputSync();
-    if (!made.success) {
-      throw new Error(
-        `cannot create log pipe ${path}: ${
-          new TextDecoder().decode(made.stderr).trim()
-        }`,
-      );
-    }
-    // Read-write: does not block, and keeps the pipe (and its data) alive.
-    this.#open.set(logger, Deno.openSync(path, { read: true, write: true }));
+    this.runtime.makeFifo(logger);
+    this.#pipes.set(logger, open(path));
     return path;
   }
 
-  /** Whether `logger` has a pipe. */
+  /** Whether `logger` has a pipe (held or released). */
   has(logger: string): boolean {
-    return this.#open.has(logger);
+    return this.#pipes.has(logger);
+  }
+
+  /**
+   * Let go of nitro's hold on `logger`'s pipe, keeping the FIFO: once every
+   * writer has closed it too, the logger reads EOF (and the data before it).
+   */
+  release(logger: string): void {
+    const file = this.#pipes.get(logger);
+    if (!file) return;
+    file.close();
+    this.#pipes.set(logger, null);
   }
 
   /** Close and remove `logger`'s pipe (its unread data is dropped). */
   drop(logger: string): void {
-    const file = this.#open.get(logger);
-    if (file === undefined) return;
-    file.close();
-    this.#open.delete(logger);
-    try {
-      Deno.removeSync(join(this.dir, logger));
-    } catch {
-      // Already gone.
-    }
+    if (!this.#pipes.has(logger)) return;
+    this.#pipes.get(logger)?.close();
+    this.#pipes.delete(logger);
+    this.#runtime?.removeFifo(logger);
   }
 
-  /** Close and remove every pipe and the directory. */
+  /** Close and remove every pipe, and the directory if nothing else is in it. */
   closeAll(): void {
-    for (const logger of [...this.#open.keys()]) this.drop(logger);
-    try {
-      Deno.removeSync(this.dir, { recursive: true });
-    } catch {
-      // Already gone.
-    }
+    for (const logger of [...this.#pipes.keys()]) this.drop(logger);
+    this.#runtime?.remove();
+    this.#runtime = null;
   }
+}
+
+/** Read-write: does not block, and keeps the pipe (and its data) alive. */
+function open(path: string): Deno.FsFile {
+  return Deno.openSync(path, { read: true, write: true });
 }

@@ -1,39 +1,98 @@
 /**
- * Creating the control socket safely: a private directory (0700), a private
- * socket (0600), a stale socket from a crash replaced, and a live one —
- * another nitro — refused.
+ * Creating the control socket safely, for a nitro that usually runs as root:
+ * - its directory is created 0700 if missing, and, like every directory on
+ *   the way to it, may not be replaceable by another user (runtime_dir.ts);
+ *   a sticky world-writable directory such as /tmp is fine;
+ * - what is already at the socket's path is removed only if it is a stale
+ *   socket of nitro's uid (nobody answers); a live one means another nitro,
+ *   and anything else (a file, a directory, a symlink) is refused, untouched;
+ * - the socket is bound inside nitro's private runtime directory (0700),
+ *   made 0600 there, and only then hard-linked to its path: no other user
+ *   ever has a moment in which it could connect.
  *
  * @module
  */
 
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
+import {
+  BIND_NAME,
+  type Entry,
+  lstatEntry,
+  ownUid,
+  RuntimeDir,
+  runtimeDirFor,
+  secureDirectory,
+  UnsafePath,
+} from "./runtime_dir.ts";
 
-/** Another nitro answers on the socket. */
-export class SocketInUse extends Error {}
+/**
+ * What to do with what is found at the socket's path before binding:
+ * nothing (free), remove it (a stale socket of ours), or refuse (message).
+ * `live` tells whether something answers on it (only asked of sockets).
+ */
+export function staleSocketAction(
+  path: string,
+  entry: Entry | null,
+  live: boolean,
+  uid: number,
+): "free" | "remove" | { refuse: string } {
+  if (entry === null) return "free";
+  if (entry.kind !== "socket") {
+    return {
+      refuse: `${path} exists and is a ${entry.kind}, not a socket; ` +
+        "nitro removes only a stale socket of its own, so it leaves this alone",
+    };
+  }
+  if (live) return { refuse: `another nitro is running on ${path}` };
+  if (entry.uid !== uid) {
+    return {
+      refuse: `${path} is a stale socket owned by uid ${entry.uid}, ` +
+        `not nitro's uid ${uid}; not removing it`,
+    };
+  }
+  return "remove";
+}
 
-/** Listen on `path`, as described above. Throws with a readable message. */
+/**
+ * Listen on `path`, as described above, after making nitro's runtime
+ * directory (`<path>.d`, emptied of nitro's leftover FIFOs). Throws with a
+ * readable message naming the path and the reason.
+ */
 export async function listenControl(path: string): Promise<Deno.Listener> {
-  const dir = dirname(path);
+  const uid = ownUid();
+  let sock: string;
   try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The real directory: no symlink on the way can be swapped later.
+    sock = join(secureDirectory(dirname(path), uid), basename(path));
   } catch (err) {
-    throw new Error(`${path}: cannot create ${dir}: ${reason(err)}`);
+    throw new UnsafePath(`socket ${path}: ${reason(err)}`);
   }
-  if (await isLive(path)) {
-    throw new SocketInUse(`another nitro is running on ${path}`);
-  }
-  try {
-    Deno.removeSync(path);
-  } catch {
-    // No stale socket: the usual case.
-  }
+  const entry = lstatEntry(sock);
+  const live = entry?.kind === "socket" && await isLive(sock);
+  const action = staleSocketAction(sock, entry, live, uid);
+  if (typeof action === "object") throw new UnsafePath(action.refuse);
+  if (action === "remove") Deno.removeSync(sock);
+
+  const runtime = RuntimeDir.open(runtimeDirFor(sock), uid);
+  const bound = join(runtime.path, BIND_NAME);
   let listener: Deno.Listener;
   try {
-    listener = Deno.listen({ transport: "unix", path });
+    listener = Deno.listen({ transport: "unix", path: bound });
   } catch (err) {
-    throw new Error(`cannot listen on ${path}: ${reason(err)}`);
+    throw new Error(`cannot listen on ${bound}: ${reason(err)}`);
   }
-  Deno.chmodSync(path, 0o600);
+  try {
+    // Only nitro can reach `bound` (0700 directory): the mode is set before
+    // the socket becomes reachable through `sock`.
+    Deno.chmodSync(bound, 0o600);
+    // link(2) never replaces: whatever appeared meanwhile stays untouched.
+    Deno.linkSync(bound, sock);
+  } catch (err) {
+    listener.close();
+    throw new Error(`cannot create socket ${sock}: ${reason(err)}`);
+  } finally {
+    Deno.removeSync(bound);
+  }
   return listener;
 }
 

@@ -9,9 +9,9 @@
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
-import { delay, type Nitro, nitroctlArgs } from "./nitro.ts";
+import { eventually, type Nitro, nitroctlArgs } from "./nitro.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { procStat, REPO_ROOT as ROOT } from "./common.ts";
 
 /**
  * Write an executable `nitroctl` wrapper into `n.root/bin` and return its
@@ -154,19 +154,15 @@ export class EventLog {
     ms = 10_000,
     what = "event",
   ): Promise<ServiceEvent> {
-    const deadline = Date.now() + ms;
-    while (true) {
-      const found = this.events.find(pred);
-      if (found) return found;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}; events: ${
-            JSON.stringify(this.events.map((e) => `${e.state} ${e.name}`))
-          }`,
-        );
-      }
-      await delay(25);
-    }
+    await eventually(
+      () => this.events.some(pred),
+      ms,
+      () =>
+        `${what}; events: ${
+          JSON.stringify(this.events.map((e) => `${e.state} ${e.name}`))
+        }`,
+    );
+    return this.events.find(pred)!;
   }
 
   /** Time (nitro's monotonic ms) of the `nth` (0-based) `state` of `name`. */
@@ -192,18 +188,15 @@ export class EventLog {
 
 /** Whether a process exists (and is not a zombie). */
 export function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  const state = procStat(pid)?.state;
+  return state !== undefined && state !== "Z";
 }
 
 /** The one-letter process state of `pid` from /proc (R, S, T, Z, …). */
 export function procState(pid: number): string {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return stat.slice(stat.lastIndexOf(")") + 2)[0];
+  const stat = procStat(pid);
+  if (stat === null) throw new Error(`no process ${pid}`);
+  return stat.state;
 }
 
 /** Result of running nitro to its end. */
@@ -314,14 +307,12 @@ export class Lines {
     return this.text.split("\n").filter((l) => l !== "");
   }
   /** Wait until the output holds a line equal to `line`. */
-  async waitFor(line: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.lines.includes(line)) {
-      if (Date.now() > deadline) {
-        throw new Error(`no line ${JSON.stringify(line)} in:\n${this.text}`);
-      }
-      await delay(25);
-    }
+  waitFor(line: string, ms = 10_000): Promise<void> {
+    return eventually(
+      () => this.lines.includes(line),
+      ms,
+      () => `line ${JSON.stringify(line)} in:\n${this.text}`,
+    );
   }
   done(): Promise<void> {
     return this.#done;

@@ -13,7 +13,7 @@ import { descendantsOf } from "../../ci/proc.ts";
 
 export { descendantsOf };
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { REPO_ROOT as ROOT, runCommand } from "./common.ts";
 
 /** Files of one service: name → content (executable when it starts `#!`). */
 export type ServiceFiles = Record<string, string | { link: string }>;
@@ -59,19 +59,12 @@ export async function runCtl(
   env: Record<string, string>,
   cwd?: string,
 ): Promise<CtlResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  return await runCommand(Deno.execPath(), {
     args: nitroctlArgs(args),
     env,
     clearEnv: true,
     cwd,
-    stdin: "null",
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
+  });
 }
 
 /** Result of one nitroctl run. */
@@ -119,8 +112,12 @@ export class Nitro {
 
   /** Start the daemon and wait until its socket answers. */
   async start(
-    opts: { args?: string[]; env?: Record<string, string>; flags?: string[] } =
-      {},
+    opts: {
+      args?: string[];
+      env?: Record<string, string>;
+      flags?: string[];
+      cwd?: string;
+    } = {},
   ): Promise<void> {
     const flags = opts.flags ?? [...PERMISSIONS.nitro];
     const argv = [
@@ -148,6 +145,7 @@ export class Nitro {
       args,
       env: this.env(opts.env),
       clearEnv: true,
+      cwd: opts.cwd,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -174,32 +172,20 @@ export class Nitro {
   }
 
   /** Wait until nitro's stdout contains `text` (bounded by `ms`). */
-  async waitForOutput(text: string, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!this.#stdout.includes(text)) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${JSON.stringify(text)} in:\n${this.#stdout}`,
-        );
-      }
-      await delay(20);
-    }
+  waitForOutput(text: string, ms = 10_000): Promise<void> {
+    return eventually(
+      () => this.#stdout.includes(text),
+      ms,
+      () => `${JSON.stringify(text)} in:\n${this.#stdout}`,
+    );
   }
 
-  async #waitForSocket(): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (true) {
-      try {
-        const conn = await Deno.connect({ transport: "unix", path: this.sock });
-        conn.close();
-        return;
-      } catch {
-        if (Date.now() > deadline) {
-          throw new Error(`nitro did not come up:\n${this.#stderr}`);
-        }
-        await delay(20);
-      }
-    }
+  #waitForSocket(): Promise<void> {
+    return eventually(
+      () => answers(this.sock),
+      15_000,
+      () => `nitro to come up:\n${this.#stderr}`,
+    );
   }
 
   /** Run the real nitroctl with the given arguments. */
@@ -309,15 +295,32 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Poll `check` until it returns true, for at most `ms` (tests only). */
+/**
+ * Poll `check` until it returns true, for at most `ms` (tests only); an
+ * error thrown by `check` ends the wait at once. `what` (or a function
+ * making it, for details known only at the end) goes into the timeout error.
+ */
 export async function eventually(
   check: () => boolean | Promise<boolean>,
   ms = 10_000,
-  what = "condition",
+  what: string | (() => string) = "condition",
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const text = typeof what === "function" ? what() : what;
+      throw new Error(`timed out waiting for ${text}`);
+    }
     await delay(25);
+  }
+}
+
+/** Whether something accepts a connection on the Unix socket `path`. */
+export async function answers(path: string): Promise<boolean> {
+  try {
+    (await Deno.connect({ transport: "unix", path })).close();
+    return true;
+  } catch {
+    return false;
   }
 }

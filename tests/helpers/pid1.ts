@@ -22,26 +22,22 @@
 
 import { join } from "node:path";
 import { PERMISSIONS } from "../../ci/permissions.ts";
-import { UNSHARE, unshareUnavailable } from "../init_fixtures/harness.ts";
+import { UNSHARE } from "../init_fixtures/harness.ts";
+import { procStat, REPO_ROOT as ROOT, shq } from "./common.ts";
 import {
+  answers,
   collect,
   type CtlResult,
-  delay,
   descendantsOf,
+  eventually,
   runCtl,
   strayFds,
 } from "./nitro.ts";
 
 export { runCtl, strayFds };
 
-export { unshareUnavailable };
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** Quote for sh. */
-export function shq(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
+export { unshareUnavailable } from "./common.ts";
+export { shq };
 
 /** A shell script: `#!/bin/sh` plus the lines. */
 export function sh(...lines: string[]): string {
@@ -90,15 +86,16 @@ export interface Proc {
 
 /** Read a process from the host's /proc; null if it is gone. */
 export function procInfo(pid: number): Proc | null {
+  const stat = procStat(pid);
+  if (stat === null) return null;
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
     return {
       pid,
       nsPid: Number(nspid?.at(-1) ?? pid),
-      state: stat.slice(stat.lastIndexOf(")") + 2)[0],
-      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      state: stat.state,
+      comm: stat.comm,
     };
   } catch {
     return null;
@@ -239,37 +236,35 @@ export class NsNitro {
 
   /** unshare's only child: pid 1 of the new namespace. */
   async #findInit(): Promise<number> {
-    const deadline = Date.now() + 10_000;
-    while (true) {
-      const kids = readOr(
-        `/proc/${this.unsharePid}/task/${this.unsharePid}/children`,
-      ).trim();
-      if (kids !== "") return Number(kids.split(" ")[0]);
-      if (this.#ended || Date.now() > deadline) {
-        throw new Error(`unshare started no namespace:\n${this.#stderr}`);
-      }
-      await delay(10);
-    }
+    const children = () =>
+      readOr(`/proc/${this.unsharePid}/task/${this.unsharePid}/children`)
+        .trim();
+    const failed = () => `unshare to start a namespace:\n${this.#stderr}`;
+    await eventually(
+      () => {
+        if (children() !== "") return true;
+        if (this.#ended) throw new Error(`unshare ended: ${failed()}`);
+        return false;
+      },
+      10_000,
+      failed,
+    );
+    return Number(children().split(" ")[0]);
   }
 
   /** Wait until the socket accepts a connection (nitro has booted). */
-  async waitForSocket(ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (true) {
-      try {
-        const conn = await Deno.connect({ transport: "unix", path: this.sock });
-        conn.close();
-        return;
-      } catch {
-        if (this.#ended || Date.now() > deadline) {
-          throw new Error(
-            `nitro did not come up (${this.#ended ? "exited" : "timeout"}):\n` +
-              this.#stderr,
-          );
+  waitForSocket(ms = 20_000): Promise<void> {
+    return eventually(
+      async () => {
+        if (await answers(this.sock)) return true;
+        if (this.#ended) {
+          throw new Error(`nitro did not come up (exited):\n${this.#stderr}`);
         }
-        await delay(20);
-      }
-    }
+        return false;
+      },
+      ms,
+      () => `nitro to come up:\n${this.#stderr}`,
+    );
   }
 
   /** Every process of the namespace, seen from the host: init first. */
@@ -329,6 +324,12 @@ export class NsNitro {
 
 /** `key value` lines of `nitroctl info` as a record. */
 export function parseInfo(text: string): Record<string, string> {
+  // `nitroctl --json info`: every fact, text ones too, as strings.
+  if (text.trimStart().startsWith("{")) {
+    return Object.fromEntries(
+      Object.entries(JSON.parse(text)).map(([k, v]) => [k, String(v)]),
+    );
+  }
   return Object.fromEntries(
     text.trim().split("\n").map((l) => {
       const i = l.indexOf(" ");

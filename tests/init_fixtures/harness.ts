@@ -14,6 +14,9 @@
  */
 
 import { PERMISSIONS } from "../../ci/permissions.ts";
+import { REPO_ROOT, shq as sh } from "../helpers/common.ts";
+
+export { unshareUnavailable } from "../helpers/common.ts";
 
 /** What a fixture run ended with. */
 export interface Pid1Run {
@@ -59,30 +62,9 @@ export const UNSHARE = [
   "--kill-child",
 ] as const;
 
-/** Why namespace tests cannot run here, or null if they can. */
-export async function unshareUnavailable(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return "not Linux";
-  if (Deno.uid() !== 0) return "not root";
-  try {
-    const { success } = await new Deno.Command("unshare", {
-      args: ["--pid", "--fork", "--mount", "--mount-proc", "true"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success ? null : "unshare --pid --mount fails here";
-  } catch {
-    return "no unshare";
-  }
-}
-
 /** Absolute path of a fixture script in this directory. */
 export function fixture(name: string): string {
   return new URL(name, import.meta.url).pathname;
-}
-
-/** Quote for sh. */
-export function sh(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Run `script` (a fixture path) with `args` as pid 1 of new namespaces. */
@@ -166,7 +148,7 @@ export function isolatedRootSetup(
   dir: string,
   { proc = "mounted" }: { proc?: "mounted" | "empty" | "absent" } = {},
 ): string {
-  const repo = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+  const repo = REPO_ROOT.replace(/\/$/, "");
   const r = sh(dir);
   // `from` is a shell word: sh("/usr") or "\"$d\"".
   const bindRo = (from: string) =>
