@@ -6,7 +6,12 @@
  * follow (`wait`, `events`) may first stream {@link EventLine}s for that
  * request. Every line the daemon writes carries the request's `id` when the
  * request had one. Unknown request fields are ignored, so clients may send
- * fields a future daemon understands.
+ * fields a future daemon understands. A request naming several services
+ * is served for those that resolve; the others are listed in `errors`.
+ *
+ * The types are the protocol; {@link parseRequest} (the daemon's side) and
+ * {@link parseServerLine} (a client's side) check lines against them at run
+ * time. Framing (lines, their limit, UTF-8) is in `framing.ts`.
  *
  * @example Talking to nitro with socat
  * ```sh
@@ -16,6 +21,8 @@
  *
  * @module
  */
+
+import { nameProblem } from "./config/names.ts";
 
 /** Version of this protocol, reported by `info`. Bumped on incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -70,6 +77,20 @@ export type WaitTarget =
   | "restart";
 
 /**
+ * Every {@link WaitTarget}, for validating requests at run time (the
+ * compiler checks that none is missing).
+ */
+export const WAIT_TARGETS: readonly WaitTarget[] = Object.keys(
+  {
+    "up": true,
+    "down": true,
+    "starting": true,
+    "shutdown": true,
+    "restart": true,
+  } satisfies Record<WaitTarget, true>,
+) as WaitTarget[];
+
+/**
  * A service argument. Either a service name (`web`, `agetty@tty1`) or an
  * absolute path of a service directory (`/etc/nitro/web`), which the daemon
  * maps to the service whose directory that is. For template instances, whose
@@ -89,6 +110,15 @@ export type Request =
   | RequestBase & {
     /** List services (all, or the named ones), sorted by name. */
     op: "list";
+    services?: ServiceRef[];
+    hint?: string;
+  }
+  | RequestBase & {
+    /**
+     * Details of services (all, or the named ones), sorted by name: how
+     * long up, restarts, last exit, logger, readiness, why FATAL.
+     */
+    op: "status";
     services?: ServiceRef[];
     hint?: string;
   }
@@ -170,6 +200,25 @@ export interface ServiceStatus {
   seconds: number;
 }
 
+/** One service, as `status` reports it: its listing plus the reasons. */
+export interface ServiceDetail extends ServiceStatus {
+  /** Whole seconds since the current `run` started (STARTING/UP), else null. */
+  uptime: number | null;
+  /** Automatic restarts since nitro started (the first start not counted). */
+  restarts: number;
+  /** The last exit of `run` for people ("exited 3", "killed by SIGTERM"). */
+  lastExit: string | null;
+  /** The service its stdout goes to; null: nitro's own stdout. */
+  logger: string | null;
+  /**
+   * How it tells it is ready: `"timer"` (no `notification-fd`), `"manual"`
+   * (`notification-fd` 0 or invalid: `nitroctl ready`), or the fd number.
+   */
+  readiness: "timer" | "manual" | number;
+  /** Why it is FATAL ("run is not executable", …); null otherwise. */
+  reason: string | null;
+}
+
 /** A state change. */
 export interface ServiceEvent {
   /** The service that changed. */
@@ -194,6 +243,14 @@ export interface DaemonInfo {
   services: number;
   /** Number of processes nitro has reaped. */
   reaps: number;
+  /** Number of service processes (setup, run, finish) nitro has reaped. */
+  svReaps: number;
+  /** Open file descriptors of nitro (entries of /proc/self/fd). */
+  fds: number;
+  /** Resident memory of nitro, in bytes. */
+  rss: number;
+  /** When the current boot began: monotonic ms, the clock of event `time`. */
+  boot: number;
   /** Milliseconds since the daemon started (monotonic). */
   uptime: number;
   /** The service directory. */
@@ -208,7 +265,10 @@ export interface ServiceResult {
   name: string;
   /** State when the request finished. */
   state: State;
-  /** False when a wait ended in FATAL instead of the target. */
+  /**
+   * False when a wait ended in FATAL instead of the target, or when a
+   * `signal` found no process to signal.
+   */
   ok: boolean;
 }
 
@@ -225,7 +285,35 @@ export type ErrorCode =
   /** The request line exceeded {@link MAX_REQUEST_BYTES}. */
   | "too-long"
   /** The daemon is shutting down and refuses the request. */
-  | "shutting-down";
+  | "shutting-down"
+  /** A bug in the daemon; it logged the details on its stderr. */
+  | "internal"
+  /** Too many clients: the daemon turned this connection away. */
+  | "busy";
+
+/** Every {@link ErrorCode} this daemon sends (checked complete by the compiler). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(
+  {
+    "no-such-service": true,
+    "bad-name": true,
+    "bad-request": true,
+    "unknown-op": true,
+    "too-long": true,
+    "shutting-down": true,
+    "internal": true,
+    "busy": true,
+  } satisfies Record<ErrorCode, true>,
+) as ErrorCode[];
+
+/** A service argument that failed while the others were served. */
+export interface ServiceError {
+  /** The argument as the request gave it. */
+  service: string;
+  /** Why it failed. */
+  code: ErrorCode;
+  /** The reason, for people. */
+  message: string;
+}
 
 /** A failed request. */
 export interface ErrorResponse {
@@ -245,12 +333,19 @@ export interface OkResponse {
   ok: true;
   /** `list`. */
   services?: ServiceStatus[];
+  /** `status`. */
+  details?: ServiceDetail[];
   /** `info`. */
   info?: DaemonInfo;
   /** `up`/`down`/`restart`/`wait`/`ready`/`signal`. */
   results?: ServiceResult[];
   /** `pidof`: name → pid or null. */
   pids?: Record<string, number | null>;
+  /**
+   * Service arguments that could not be served while others were (unknown,
+   * bad name), in the order given. Absent when every argument was served.
+   */
+  errors?: ServiceError[];
 }
 
 /** A final response line. */
@@ -266,3 +361,363 @@ export interface EventLine {
 
 /** Any line the daemon writes. */
 export type ServerLine = Response | EventLine;
+
+// --- Validation at run time ---------------------------------------------------
+
+/** Every {@link Op}, for validating requests at run time (checked complete). */
+export const OPS: readonly Op[] = Object.keys(
+  {
+    "list": true,
+    "status": true,
+    "info": true,
+    "up": true,
+    "down": true,
+    "restart": true,
+    "wait": true,
+    "ready": true,
+    "signal": true,
+    "pidof": true,
+    "rescan": true,
+    "events": true,
+    "shutdown": true,
+    "reboot": true,
+  } satisfies Record<Op, true>,
+) as Op[];
+
+/** Ops whose `services` field is required. */
+const NEEDS_SERVICES = new Set<Op>([
+  "up",
+  "down",
+  "restart",
+  "wait",
+  "ready",
+  "signal",
+  "pidof",
+]);
+
+/** Ops that name services at all. */
+const NAMES_SERVICES = new Set<Op>([...NEEDS_SERVICES, "list", "status"]);
+
+/** Outcome of {@link parseRequest}. */
+export type ParsedRequest =
+  | {
+    ok: true;
+    /** The request, with only the service arguments that passed. */
+    request: Request;
+    /** Service arguments refused as bad names, in the order given. */
+    rejected: ServiceError[];
+  }
+  | {
+    ok: false;
+    /** The answer to send: the whole request is refused. */
+    response: ErrorResponse;
+  };
+
+/** Options of {@link parseRequest}. */
+export interface ParseOptions {
+  /**
+   * The line was not valid UTF-8 and was decoded with U+FFFD replacements:
+   * a service argument holding U+FFFD is then refused as `bad-name`.
+   */
+  lossy?: boolean;
+}
+
+/**
+ * Validate one request line (without its newline) as the daemon does:
+ * a JSON object, a known `op`, the fields that op needs with the right
+ * types, and service arguments that are valid names (control characters,
+ * DEL and invalid UTF-8 refused) or absolute paths. Unknown fields are
+ * ignored. A bad service argument does not refuse the request while
+ * another one is good: it is listed in `rejected` instead (partial failure).
+ *
+ * @example
+ * ```ts
+ * import { parseRequest } from "./protocol.ts";
+ * const parsed = parseRequest('{"id":1,"op":"up","services":["web","a\\u001b"]}');
+ * console.assert(parsed.ok && parsed.rejected[0].code === "bad-name");
+ * ```
+ */
+export function parseRequest(
+  line: string,
+  opts: ParseOptions = {},
+): ParsedRequest {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    value = undefined;
+  }
+  if (!isObject(value)) {
+    return refuse("bad-request", "request is not a JSON object");
+  }
+  const rawId = value.id;
+  const idOk = rawId === undefined || typeof rawId === "string" ||
+    (typeof rawId === "number" && Number.isFinite(rawId));
+  const id = idOk ? rawId as string | number | undefined : undefined;
+  const fail = (code: ErrorCode, message: string, service?: string) =>
+    refuse(code, message, id, service);
+  if (!idOk) return fail("bad-request", "id must be a string or a number");
+  const op = value.op;
+  if (op === undefined) return fail("bad-request", 'request lacks "op"');
+  if (typeof op !== "string") {
+    return fail("bad-request", '"op" must be a string');
+  }
+  if (!(OPS as readonly string[]).includes(op)) {
+    return fail("unknown-op", `unknown op ${JSON.stringify(op)}`);
+  }
+  const fields: Record<string, unknown> = { op };
+  if (id !== undefined) fields.id = id;
+  const rejected: ServiceError[] = [];
+  if (NAMES_SERVICES.has(op as Op)) {
+    const services = value.services;
+    if (services !== undefined || NEEDS_SERVICES.has(op as Op)) {
+      if (
+        !Array.isArray(services) || services.some((s) => typeof s !== "string")
+      ) {
+        return fail("bad-request", "services must be a list of names");
+      }
+      const good: string[] = [];
+      for (const ref of services as string[]) {
+        const problem = refProblem(ref, opts.lossy === true);
+        if (problem === null) good.push(ref);
+        else {rejected.push({
+            service: ref,
+            code: "bad-name",
+            message: problem,
+          });}
+      }
+      if (good.length === 0 && rejected.length > 0) {
+        const first = rejected[0];
+        return fail(first.code, first.message, first.service);
+      }
+      fields.services = good;
+    }
+    if (value.hint !== undefined) {
+      if (typeof value.hint !== "string") {
+        return fail("bad-request", "hint must be a string");
+      }
+      fields.hint = value.hint;
+    }
+  }
+  if (op === "up" || op === "down" || op === "restart" || op === "wait") {
+    const wait = value.wait;
+    if (wait !== undefined || op === "wait") {
+      if (!(WAIT_TARGETS as readonly unknown[]).includes(wait)) {
+        return fail(
+          "bad-request",
+          `wait must be one of ${WAIT_TARGETS.join(", ")}`,
+        );
+      }
+      fields.wait = wait;
+    }
+    const verbose = flag(value, "verbose");
+    if (verbose === null) {
+      return fail("bad-request", "verbose must be a boolean");
+    }
+    if (verbose) fields.verbose = true;
+  }
+  if (op === "signal") {
+    if (!(SIGNALS as readonly unknown[]).includes(value.signal)) {
+      return fail(
+        "bad-request",
+        `unknown signal ${JSON.stringify(value.signal)}`,
+      );
+    }
+    fields.signal = value.signal;
+  }
+  if (op === "events") {
+    const replay = flag(value, "replay");
+    if (replay === null) return fail("bad-request", "replay must be a boolean");
+    if (replay) fields.replay = true;
+  }
+  // Every field was checked above, op by op.
+  return { ok: true, request: fields as unknown as Request, rejected };
+}
+
+/** Why a service argument is refused, or null when it may be resolved. */
+function refProblem(ref: string, lossy: boolean): string | null {
+  if (lossy && ref.includes("\uFFFD")) return "name is not valid UTF-8";
+  if (ref.startsWith("/")) {
+    return ref.includes("\0") ? "path contains a NUL byte" : null;
+  }
+  return nameProblem(ref);
+}
+
+/** A boolean field: its value, false when absent, null when not a boolean. */
+function flag(value: Record<string, unknown>, key: string): boolean | null {
+  const v = value[key];
+  return v === undefined ? false : typeof v === "boolean" ? v : null;
+}
+
+function refuse(
+  code: ErrorCode,
+  message: string,
+  id?: string | number,
+  service?: string,
+): ParsedRequest {
+  const response: ErrorResponse = {
+    ok: false,
+    error: service === undefined
+      ? { code, message }
+      : { code, message, service },
+  };
+  if (id !== undefined) response.id = id;
+  return { ok: false, response };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Outcome of {@link parseServerLine}. */
+export type ParsedServerLine =
+  | { ok: true; line: ServerLine }
+  | { ok: false; problem: string };
+
+/**
+ * Validate one line the daemon wrote (without its newline): an
+ * {@link EventLine} or a {@link Response} whose fields have the documented
+ * types. Unknown fields are ignored, and an error `code` this client does
+ * not know is kept as it is, so a newer daemon's answers still read.
+ *
+ * @example
+ * ```ts
+ * import { parseServerLine } from "./protocol.ts";
+ * const parsed = parseServerLine('{"id":1,"ok":true,"pids":{"web":42}}');
+ * console.assert(parsed.ok);
+ * console.assert(!parseServerLine('{"ok":true,"pids":[1]}').ok);
+ * ```
+ */
+export function parseServerLine(line: string): ParsedServerLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, problem: "not JSON" };
+  }
+  const problem = serverLineProblem(value);
+  return problem === null
+    ? { ok: true, line: value as ServerLine }
+    : { ok: false, problem };
+}
+
+/** A field check: null when fine, else what is wrong. */
+type Check = (value: unknown) => string | null;
+
+const isString: Check = (v) => typeof v === "string" ? null : "not a string";
+const isNumber: Check = (v) =>
+  typeof v === "number" && Number.isFinite(v) ? null : "not a number";
+const isBoolean: Check = (v) => typeof v === "boolean" ? null : "not a boolean";
+const isState: Check = (v) =>
+  (STATES as readonly unknown[]).includes(v) ? null : "not a state";
+const orNull = (check: Check): Check => (v) => v === null ? null : check(v);
+const isPid = orNull(isNumber);
+
+function shape(fields: Record<string, Check>): Check {
+  return (v) => {
+    if (!isObject(v)) return "not an object";
+    for (const [key, check] of Object.entries(fields)) {
+      const problem = check(v[key]);
+      if (problem !== null) return `${key}: ${problem}`;
+    }
+    return null;
+  };
+}
+
+function listOf(check: Check): Check {
+  return (v) => {
+    if (!Array.isArray(v)) return "not a list";
+    for (const [i, item] of v.entries()) {
+      const problem = check(item);
+      if (problem !== null) return `[${i}] ${problem}`;
+    }
+    return null;
+  };
+}
+
+const STATUS_FIELDS = {
+  name: isString,
+  state: isState,
+  pid: isPid,
+  wstatus: isNumber,
+  seconds: isNumber,
+};
+
+const isEvent = shape({
+  name: isString,
+  state: isState,
+  pid: isPid,
+  time: isNumber,
+});
+
+const isReadiness: Check = (v) =>
+  v === "timer" || v === "manual" ? null : isNumber(v);
+
+/** The checks of each optional field of an {@link OkResponse}. */
+const OK_FIELDS: Record<string, Check> = {
+  services: listOf(shape(STATUS_FIELDS)),
+  details: listOf(shape({
+    ...STATUS_FIELDS,
+    uptime: orNull(isNumber),
+    restarts: isNumber,
+    lastExit: orNull(isString),
+    logger: orNull(isString),
+    readiness: isReadiness,
+    reason: orNull(isString),
+  })),
+  info: shape({
+    pid: isNumber,
+    protocol: isNumber,
+    version: isString,
+    services: isNumber,
+    reaps: isNumber,
+    svReaps: isNumber,
+    fds: isNumber,
+    rss: isNumber,
+    boot: isNumber,
+    uptime: isNumber,
+    dir: isString,
+    pid1: isBoolean,
+  }),
+  results: listOf(shape({ name: isString, state: isState, ok: isBoolean })),
+  pids: (v) => {
+    if (!isObject(v)) return "not an object";
+    for (const [name, pid] of Object.entries(v)) {
+      if (isPid(pid) !== null) return `${name}: not a pid`;
+    }
+    return null;
+  },
+  errors: listOf(
+    shape({ service: isString, code: isString, message: isString }),
+  ),
+};
+
+function serverLineProblem(v: unknown): string | null {
+  if (!isObject(v)) return "not a JSON object";
+  if (
+    v.id !== undefined && isString(v.id) !== null && isNumber(v.id) !== null
+  ) {
+    return "id: not a string or a number";
+  }
+  if ("event" in v) {
+    const problem = isEvent(v.event);
+    return problem === null ? null : `event: ${problem}`;
+  }
+  if (v.ok === true) {
+    for (const [key, check] of Object.entries(OK_FIELDS)) {
+      if (v[key] === undefined) continue;
+      const problem = check(v[key]);
+      if (problem !== null) return `${key}: ${problem}`;
+    }
+    return null;
+  }
+  if (v.ok === false) {
+    const problem = shape({ code: isString, message: isString })(v.error);
+    if (problem !== null) return `error: ${problem}`;
+    const service = (v.error as Record<string, unknown>).service;
+    return service === undefined || typeof service === "string"
+      ? null
+      : "error: service: not a string";
+  }
+  return 'neither an event nor an answer ("ok")';
+}

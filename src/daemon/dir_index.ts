@@ -1,0 +1,140 @@
+/**
+ * Service directories by identity: which services a path names, found with
+ * one `stat` of the path and one lookup by (device, inode), whatever the
+ * number of services. The supervisor refreshes the index after every scan
+ * and every new instance; the control server resolves absolute paths in
+ * requests (`nitroctl down .` from a script) through it.
+ *
+ * Identity, not spelling: a path through symlinks, bind mounts or `..`
+ * names the service as long as it reaches the same directory.
+ *
+ * @module
+ */
+
+import { splitInstance } from "../config/names.ts";
+
+/** The key of a directory: device and inode. */
+function keyOf(info: Deno.FileInfo): string | null {
+  return info.dev === null || info.ino === null
+    ? null
+    : `${info.dev}:${info.ino}`;
+}
+
+/** The key of the directory at `path`, or null when it cannot be stat'ed. */
+function statKey(path: string): string | null {
+  try {
+    return keyOf(Deno.statSync(path));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Which services have their scripts in which directory.
+ *
+ * @example
+ * ```ts ignore
+ * import { DirectoryIndex, pickService } from "./dir_index.ts";
+ * const index = new DirectoryIndex();
+ * index.update([["web", "/etc/nitro/web"], ["getty@tty1", "/etc/nitro/getty@"]]);
+ * pickService(await index.resolve("/etc/nitro/web"), undefined); // "web"
+ * ```
+ */
+export class DirectoryIndex {
+  /** Names by directory key. */
+  #byKey = new Map<string, Set<string>>();
+  /** Directory key by name, to move or drop a name. */
+  #keyOf = new Map<string, string>();
+
+  /**
+   * Index (or re-index) the services of `entries`: service name, directory
+   * of its scripts (the template's, for an instance). Others stay as they
+   * are: call it for a new instance with just that one. Each distinct
+   * directory is stat'ed once; a service whose directory cannot be stat'ed
+   * (gone meanwhile) is left out.
+   */
+  update(entries: Iterable<readonly [string, string]>): void {
+    const keys = new Map<string, string | null>();
+    for (const [name, dir] of entries) {
+      let key = keys.get(dir);
+      if (key === undefined) {
+        key = statKey(dir);
+        keys.set(dir, key);
+      }
+      this.#unlink(name);
+      if (key === null) continue;
+      this.#keyOf.set(name, key);
+      const names = this.#byKey.get(key);
+      if (names === undefined) this.#byKey.set(key, new Set([name]));
+      else names.add(name);
+    }
+  }
+
+  /**
+   * Make the index exactly `entries` (after a scan: services that are gone
+   * are forgotten too).
+   */
+  replace(entries: Iterable<readonly [string, string]>): void {
+    this.#byKey.clear();
+    this.#keyOf.clear();
+    this.update(entries);
+  }
+
+  /** Forget one service. */
+  forget(name: string): void {
+    this.#unlink(name);
+  }
+
+  #unlink(name: string): void {
+    const old = this.#keyOf.get(name);
+    if (old === undefined) return;
+    this.#keyOf.delete(name);
+    const names = this.#byKey.get(old)!;
+    names.delete(name);
+    if (names.size === 0) this.#byKey.delete(old);
+  }
+
+  /**
+   * The services whose directory `path` is (several for a template's
+   * instances; none when it is no service's). One asynchronous `stat`: the
+   * event loop is never held up.
+   */
+  async resolve(path: string): Promise<string[]> {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      return [];
+    }
+    const key = keyOf(info);
+    return key === null ? [] : [...(this.#byKey.get(key) ?? [])];
+  }
+
+  /** Number of services indexed. */
+  get size(): number {
+    return this.#keyOf.size;
+  }
+}
+
+/**
+ * Choose among the services sharing a directory: the one `hint` names (a
+ * script's `$NITRO_SERVICE`), else the only one, else the one that is not
+ * an instance (the first such, when symlinks give one directory several
+ * names); null when none fits.
+ *
+ * @example
+ * ```ts
+ * import { pickService } from "./dir_index.ts";
+ * console.assert(pickService(["getty@1", "getty@2"], "getty@2") === "getty@2");
+ * console.assert(pickService(["web"], undefined) === "web");
+ * console.assert(pickService(["getty@1", "getty@2"], undefined) === null);
+ * ```
+ */
+export function pickService(
+  candidates: readonly string[],
+  hint: string | undefined,
+): string | null {
+  if (hint !== undefined && candidates.includes(hint)) return hint;
+  if (candidates.length === 1) return candidates[0];
+  return candidates.find((name) => splitInstance(name) === null) ?? null;
+}
