@@ -1,13 +1,26 @@
 /**
  * File descriptor hygiene with real processes: a service gets exactly fds
- * 0, 1, 2 (and N for readiness), and the daemon's own fd count does not
- * grow with restarts.
+ * 0, 1, 2 (and N for readiness, a pipe), its fd 1 is nitro's own fd 1
+ * wherever that goes, and the daemon's own fd count does not grow with
+ * restarts.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { eventually, Nitro } from "./helpers/nitro.ts";
+import { PERMISSIONS } from "../ci/permissions.ts";
+import {
+  descendantsOf,
+  eventually,
+  Nitro,
+  runCtl,
+  strayFds,
+  writeServices,
+} from "./helpers/nitro.ts";
 import { NitroClient } from "../mod.ts";
+import { REPO_ROOT } from "./helpers/common.ts";
+
+const ROOT = REPO_ROOT;
 
 /** The fds of `pid` and what each points at. */
 function fds(pid: number): Record<string, string> {
@@ -57,6 +70,164 @@ Deno.test("fds: services get exactly 0, 1, 2 (and N), nothing of nitro's", async
     await n.stop();
   }
 });
+
+Deno.test("fds: a readiness fd above 9 is a pipe, and nothing else comes along", async () => {
+  const n = await Nitro.create({
+    wide: {
+      run: "#!/bin/bash\necho >&37\nexec sleep 1000\n",
+      "notification-fd": "37",
+    },
+  });
+  try {
+    await n.start();
+    const r = await n.ctl(["-t", "10", "wait-up", "wide"]);
+    strictEqual(r.code, 0, r.stderr);
+    const wide = fds((await n.states()).wide.pid!);
+    deepStrictEqual(Object.keys(wide).sort(), ["0", "1", "2", "37"]);
+    ok(/^pipe:\[\d+\]$/.test(wide["37"]), wide["37"]);
+    strictEqual(wide["0"], "/dev/null");
+  } finally {
+    await n.stop();
+  }
+});
+
+/** `flags:` of /proc/PID/fdinfo/FD (octal open flags). */
+function fdFlags(pid: number, fd: number): number {
+  const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd}`);
+  return parseInt(/^flags:\s+(\d+)$/m.exec(info)![1], 8);
+}
+
+const O_APPEND = 0o2000;
+
+/** A nitro whose stdout goes where a test wants, and what it printed. */
+interface Launched {
+  pid: number;
+  output: () => string;
+  exited: Promise<unknown>;
+}
+
+/**
+ * Start nitro on `dir` (stray fds of this process closed, as an init
+ * would) with its stdout a pipe, a file opened for append, or a socket.
+ */
+function launch(
+  how: "pipe" | "append" | "socket",
+  dir: string,
+  sock: string,
+  file: string,
+): Launched {
+  const closeStray = strayFds().map((fd) => `${fd}>&-`).join(" ");
+  const redirect = how === "append" ? ` >>"${file}"` : "";
+  const args = [
+    "-c",
+    `exec ${closeStray}; exec "$@"${redirect}`,
+    "nitro",
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    ...PERMISSIONS.nitro,
+    join(ROOT, "cli/nitro.ts"),
+    dir,
+  ];
+  const env = { NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" };
+  let text = "";
+  if (how === "socket") {
+    // node's "pipe" at an fd above 2 is a socketpair: made nitro's stdout.
+    args[1] = `exec ${closeStray}; exec "$@" >&3 3>&-`;
+    const child = spawn("/bin/bash", args, {
+      env,
+      stdio: ["ignore", "ignore", "ignore", "pipe"],
+    });
+    const out = child.stdio[3] as unknown as {
+      on(e: "data", f: (b: Uint8Array) => void): void;
+    };
+    out.on("data", (b) => text += new TextDecoder().decode(b));
+    return {
+      pid: child.pid!,
+      output: () => text,
+      exited: new Promise((resolve) => child.once("close", resolve)),
+    };
+  }
+  const child = new Deno.Command("/bin/bash", {
+    args,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: how === "pipe" ? "piped" : "null",
+    stderr: "null",
+  }).spawn();
+  const reading = how === "pipe"
+    ? child.stdout.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (s) => void (text += s) }),
+    )
+    : Promise.resolve();
+  return {
+    pid: child.pid,
+    output: () => how === "append" ? Deno.readTextFileSync(file) : text,
+    exited: Promise.all([child.status, reading]),
+  };
+}
+
+for (const how of ["pipe", "append", "socket"] as const) {
+  Deno.test(`fds: with nitro's stdout ${how === "append" ? "a file opened for append" : `a ${how}`}, every service writes into it`, async () => {
+    const root = await Deno.makeTempDir({ prefix: "nitro-stdout-" });
+    const dir = join(root, "svc");
+    const sock = join(root, "nitro.sock");
+    const file = join(root, "out");
+    Deno.writeTextFileSync(file, "before\n");
+    writeServices(dir, {
+      plain: { run: "#!/bin/sh\necho plain\nexec sleep 1000\n" },
+      three: {
+        run: "#!/bin/sh\necho >&3\necho three\nexec sleep 1000\n",
+        "notification-fd": "3",
+      },
+      wide: {
+        run: "#!/bin/bash\necho >&37\necho wide\nexec sleep 1000\n",
+        "notification-fd": "37",
+      },
+    });
+    const nitro = launch(how, dir, sock, file);
+    const env = { NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" };
+    try {
+      const names = ["plain", "three", "wide"];
+      await eventually(
+        async () => {
+          const r = await runCtl(["-t", "10", "wait-up", ...names], env);
+          return r.code === 0;
+        },
+        30_000,
+        "services UP",
+      );
+      const list = await runCtl(["--json", "list"], env);
+      const pids = JSON.parse(list.stdout) as { name: string; pid: number }[];
+      const own = Deno.readLinkSync(`/proc/${nitro.pid}/fd/1`);
+      ok(own.startsWith(how === "append" ? "/" : `${how}:[`), own);
+      for (const { name, pid } of pids) {
+        strictEqual(Deno.readLinkSync(`/proc/${pid}/fd/1`), own, name);
+        strictEqual(fdFlags(pid, 1), fdFlags(nitro.pid, 1), name);
+      }
+      if (how === "append") ok(fdFlags(nitro.pid, 1) & O_APPEND);
+      await eventually(
+        () => names.every((s) => nitro.output().includes(`${s}\n`)),
+        10_000,
+        "output",
+      );
+      if (how === "append") ok(nitro.output().startsWith("before\n"));
+    } finally {
+      for (const pid of [nitro.pid, ...descendantsOf(nitro.pid)].reverse()) {
+        for (const target of [-pid, pid]) {
+          try {
+            Deno.kill(target, "SIGKILL");
+          } catch {
+            // Not a group leader, or gone.
+          }
+        }
+      }
+      await nitro.exited;
+      await Deno.remove(root, { recursive: true });
+    }
+  });
+}
 
 Deno.test("fds: 1000 restarts of services and loggers leave nitro's fd count as it was", async () => {
   const n = await Nitro.create({

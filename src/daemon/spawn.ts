@@ -3,23 +3,41 @@
  * them: 0 = /dev/null or the log pipe, 1 = the log pipe or nitro's stdout,
  * 2 = nitro's stderr, N = the readiness pipe; nothing else.
  *
- * Why this mix: `Deno.Command` offers only piped/inherit/null, so it cannot
- * hand a child a pipe shared with another child, nor an fd above 2.
- * `node:child_process` can create a pipe at any index (used for
- * `notification-fd`), but handing it an existing fd leaks one duplicate of
- * that fd into the child, and each of its children costs about twice the
- * memory of a `Deno.Command` one. So log pipes are named pipes (FIFOs) that
- * nitro holds open read-write for as long as it runs — which keeps their
- * buffered data while writers and readers come and go — and the child opens
- * them itself by path through a one-line `/bin/sh` prologue before it execs
- * the script. `Deno.Command` starts everything except scripts that need a
- * readiness pipe. The log data never passes through JavaScript.
+ * Everything is started with `Deno.Command`, which offers only
+ * piped/inherit/null for fds 0–2. So a script that needs more starts as a
+ * one-line `/bin/sh` *prologue* that opens what `Deno.Command` cannot give
+ * and then execs the script (the rest, `#!` scripts with fds 0–2 from
+ * `Deno.Command`, start as their interpreter directly):
+ * - log pipes are FIFOs that nitro holds open read-write for as long as the
+ *   logger exists (see pipes.ts); the prologue opens them by path as fd 0
+ *   or 1. The log data never passes through JavaScript;
+ * - the readiness pipe (`notification-fd` N) is the stdout pipe of a relay
+ *   process, opened through /proc as fd N (see readiness.ts);
+ * - nitro's stdout and stderr are inherited, never reopened: where they go
+ *   (a tty, a pipe, a file opened for append, a socket) stays as it is;
+ * - the script is exec'd with the argv C nitro gives it, `$0` = `run`
+ *   (see script_argv.ts).
+ *
+ * dash, the usual /bin/sh, takes fd numbers 0–9 only and has no `exec -a`:
+ * for N ≥ 10, and for a binary `run` (to give it argv[0] `run`), the
+ * prologue runs in bash when /bin/sh cannot (busybox ash can). One probe of
+ * /bin/sh, the first time it matters, finds out.
  *
  * @module
  */
 
-import { spawn as nodeSpawn, type StdioOptions } from "node:child_process";
-import type { Readable } from "node:stream";
+import { basename } from "node:path";
+import { isExecutable } from "../config/scan.ts";
+import { liveChildren, track } from "./children.ts";
+import { ReadinessPipe } from "./readiness.ts";
+import {
+  parseShebang,
+  readHead,
+  scriptArgv,
+  type ScriptExec,
+} from "./script_argv.ts";
+
+export { liveChildren };
 
 /** What the child's stdin/stdout are connected to. */
 export type Stream =
@@ -44,143 +62,192 @@ export interface SpawnRequest {
   stderrInherit: boolean;
   /** fd number of the readiness pipe, if any. */
   notifyFd: number | null;
+  /**
+   * Called on the first newline written into the readiness pipe: at most
+   * once, and never after the process has exited.
+   */
+  onReady?: () => void;
 }
 
 /** A started process. */
 export interface Spawned {
   pid: number;
-  /** The read side of the readiness pipe, when `notifyFd` was set. */
-  notify: Readable | null;
   /** Resolves with the raw wait status when the process has ended. */
   exited: Promise<number>;
 }
 
-/**
- * Pids of started scripts whose exit has not been delivered yet. As pid 1,
- * nitro reaps every other zombie; these it must leave to the runtime, which
- * hands their status to `exited`.
- */
-export const liveChildren: Set<number> = new Set();
-
-/** Opens the FIFOs named in $1 and $2 (if non-empty), then execs the rest. */
-const PROLOGUE = 'case $1 in ?*) exec <"$1";; esac; ' +
-  'case $2 in ?*) exec >"$2";; esac; shift 2; exec "$@"';
-
 /** Start a script; throws an `Error` with a readable message if impossible. */
 export function spawnScript(req: SpawnRequest): Spawned {
-  const viaShell = req.stdin.kind === "fifo" || req.stdout.kind === "fifo";
-  const [file, args] = viaShell
-    ? [
-      "/bin/sh",
-      [
-        "-c",
-        PROLOGUE,
-        "nitro",
-        fifoPath(req.stdin),
-        fifoPath(req.stdout),
-        req.command,
-        ...req.args,
-      ],
-    ]
-    : [req.command, req.args];
-  const spawned = req.notifyFd === null
-    ? spawnCommand(file, args, req)
-    : spawnWithPipe(file, args, req, req.notifyFd);
-  const { pid } = spawned;
-  liveChildren.add(pid);
+  const script = execArgv(req);
+  const fd = req.notifyFd;
+  const needs = { highFd: fd !== null && fd > 9, argv0: script.argv0 !== null };
+  // Probe /bin/sh only when it matters.
+  const shell = needs.highFd || needs.argv0
+    ? chooseShell(needs, shellCaps())
+    : { path: "/bin/sh", argv0: false };
+  if (shell === null) {
+    throw new Error(
+      `notification-fd ${fd} needs a shell that can open it: ` +
+        "/bin/sh cannot, and there is no bash",
+    );
+  }
+  let exited = false;
+  const pipe = fd === null ? null : new ReadinessPipe(() => {
+    if (!exited) req.onReady?.();
+  });
+  let child: Deno.ChildProcess;
+  try {
+    const [file, args] = commandLine(req, script, shell, pipe);
+    child = new Deno.Command(file, {
+      args,
+      cwd: req.cwd,
+      env: req.env,
+      clearEnv: true,
+      stdin: req.stdin.kind === "inherit" ? "inherit" : "null",
+      stdout: req.stdout.kind === "inherit" ? "inherit" : "null",
+      stderr: req.stderrInherit ? "inherit" : "null",
+      detached: true, // setsid: the service gets its own session
+    }).spawn();
+  } catch (err) {
+    pipe?.close();
+    throw err;
+  }
   return {
-    ...spawned,
-    exited: spawned.exited.then((status) => {
-      liveChildren.delete(pid);
+    pid: child.pid,
+    exited: track(child).then((status) => {
+      exited = true;
+      pipe?.close();
       return status;
     }),
   };
 }
 
-/** The common case, with `Deno.Command`: throws if exec is impossible. */
-function spawnCommand(file: string, args: string[], req: SpawnRequest) {
-  const child = new Deno.Command(file, {
-    args,
-    cwd: req.cwd,
-    env: req.env,
-    clearEnv: true,
-    stdin: req.stdin.kind === "inherit" ? "inherit" : "null",
-    stdout: req.stdout.kind === "null" ? "null" : "inherit",
-    stderr: req.stderrInherit ? "inherit" : "null",
-    detached: true, // setsid: the service gets its own session
-  }).spawn();
-  const exited = child.status.then(({ code, signal }) =>
-    // Deno reports death by signal N as code 128 + N.
-    signal === null ? (code & 0xff) << 8 : (code - 128) & 0x7f
-  );
-  return { pid: child.pid, notify: null, exited };
+/**
+ * File and arguments for `Deno.Command`: the prologue in `shell`, or the
+ * script's own argv when a prologue would have nothing to do.
+ */
+export function commandLine(
+  req: Pick<SpawnRequest, "stdin" | "stdout" | "notifyFd">,
+  script: ScriptExec,
+  shell: { path: string; argv0: boolean },
+  pipe: { path: string; relay: number } | null,
+): [string, string[]] {
+  const argv0 = shell.argv0 ? script.argv0 : null;
+  if (
+    pipe === null && argv0 === null && req.stdin.kind !== "fifo" &&
+    req.stdout.kind !== "fifo"
+  ) {
+    return [script.argv[0], script.argv.slice(1)];
+  }
+  return [shell.path, [
+    "-c",
+    prologue({ notifyFd: pipe && req.notifyFd, argv0: argv0 !== null }),
+    "nitro",
+    fifoPath(req.stdin),
+    fifoPath(req.stdout),
+    pipe?.path ?? "",
+    String(pipe?.relay ?? ""),
+    argv0 ?? "",
+    ...script.argv,
+  ]];
 }
 
-/** With a readiness pipe at fd `fd`, which only node's spawn can place. */
-function spawnWithPipe(
-  file: string,
-  args: string[],
-  req: SpawnRequest,
-  fd: number,
-) {
-  const child = nodeSpawn(file, args, {
-    cwd: req.cwd,
-    env: req.env,
-    stdio: stdio(req, fd),
-    detached: true,
-  });
-  const pid = child.pid;
-  if (pid === undefined) {
-    // The reason comes later as an "error" event, which must be handled.
-    child.once("error", () => {});
-    throw new Error(`cannot execute ${req.command}`);
+/** What the prologue has to do besides opening fds 0 and 1. */
+export interface PrologueOptions {
+  /** Open the readiness pipe as this fd (≥ 3), or not at all. */
+  notifyFd: number | null;
+  /** Exec with `exec -a "$5"` (the shell must know `-a`). */
+  argv0: boolean;
+}
+
+/**
+ * The shell program that opens the FIFOs named in $1 and $2 (if non-empty)
+ * as fds 0 and 1, opens the readiness pipe $3 as fd `notifyFd` and kills
+ * its relay $4, and execs the rest (with argv[0] $5). A failed redirection
+ * ends the shell (status 2, its message on stderr): the script never runs.
+ *
+ * @example
+ * ```ts
+ * import { prologue } from "./spawn.ts";
+ * const text = prologue({ notifyFd: 37, argv0: false });
+ * console.assert(text.includes('exec 37>"$3"'));
+ * ```
+ */
+export function prologue(opts: PrologueOptions): string {
+  const fd = opts.notifyFd;
+  if (fd !== null && !(Number.isInteger(fd) && fd >= 3)) {
+    throw new RangeError(`readiness fd ${fd} is not above 2`);
   }
-  const exited = new Promise<number>((resolve) => {
-    child.once("exit", (code, signal) => resolve(waitStatus(code, signal)));
-    // An exec error after the pid was known still ends the process.
-    child.once("error", () => resolve(127 << 8));
-  });
-  return { pid, notify: child.stdio[fd] as Readable, exited };
+  return 'case $1 in ?*) exec <"$1";; esac; ' +
+    'case $2 in ?*) exec >"$2";; esac; ' +
+    (fd === null ? "" : `exec ${fd}>"$3"; kill "$4"; `) +
+    (opts.argv0 ? 'a=$5; shift 5; exec -a "$a" "$@"' : 'shift 5; exec "$@"');
+}
+
+/** What the shells at hand can do. */
+export interface ShellCaps {
+  /** /bin/sh opens fds above 9 (dash cannot). */
+  highFd: boolean;
+  /** /bin/sh has `exec -a` (dash has not). */
+  execA: boolean;
+  /** Path of bash, which can do both, if there is one. */
+  bash: string | null;
+}
+
+/**
+ * The shell for the prologue: /bin/sh when it can do what is needed, else
+ * bash. Without bash, `argv0` is given up (the binary sees `./run`), a
+ * high fd is not: null.
+ */
+export function chooseShell(
+  needs: { highFd: boolean; argv0: boolean },
+  caps: ShellCaps,
+): { path: string; argv0: boolean } | null {
+  const sh = (!needs.highFd || caps.highFd) && (!needs.argv0 || caps.execA);
+  if (sh) return { path: "/bin/sh", argv0: needs.argv0 };
+  if (caps.bash !== null) return { path: caps.bash, argv0: needs.argv0 };
+  if (needs.highFd && !caps.highFd) return null;
+  return { path: "/bin/sh", argv0: false };
+}
+
+/** What to exec, after checks that give exec's errors a reason. */
+function execArgv(req: SpawnRequest): ScriptExec {
+  const name = basename(req.command);
+  if (!isExecutable(req.command)) {
+    throw new Error(`${name} is not executable`);
+  }
+  const head = readHead(req.command);
+  const interpreter = head === null ? null : parseShebang(head);
+  if (interpreter !== null && !isExecutable(interpreter[0])) {
+    throw new Error(`${name}: interpreter ${interpreter[0]} not found`);
+  }
+  return scriptArgv(req.command, req.args, req.cwd, head);
 }
 
 function fifoPath(s: Stream): string {
   return s.kind === "fifo" ? s.path : "";
 }
 
-function stdio(req: SpawnRequest, notifyFd: number): StdioOptions {
-  const fd0 = req.stdin.kind === "inherit" ? "inherit" : "ignore";
-  const fd1 = req.stdout.kind === "null" ? "ignore" : "inherit";
-  const fd2 = req.stderrInherit ? "inherit" : "ignore";
-  const list: ("inherit" | "ignore" | "pipe")[] = [fd0, fd1, fd2];
-  while (list.length <= notifyFd) list.push("ignore");
-  list[notifyFd] = "pipe";
-  return list;
-}
+let caps: ShellCaps | undefined;
 
-/** Raw wait status from node's (code, signal name) pair. */
-function waitStatus(
-  code: number | null,
-  signal: string | null,
-): number {
-  if (signal !== null) return SIGNAL_NUMBERS[signal] ?? 0;
-  return ((code ?? 0) & 0xff) << 8;
+/** What /bin/sh can do, found once with one probe, and where bash is. */
+function shellCaps(): ShellCaps {
+  if (caps !== undefined) return caps;
+  const probe = new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      "(exec 10>&2) 2>/dev/null && echo fd; " +
+      "(exec -a x /bin/sh -c :) 2>/dev/null && echo a",
+    ],
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).outputSync();
+  const said = new TextDecoder().decode(probe.stdout).split("\n");
+  return caps = {
+    highFd: said.includes("fd"),
+    execA: said.includes("a"),
+    bash: ["/bin/bash", "/usr/bin/bash"].find(isExecutable) ?? null,
+  };
 }
-
-/** Linux signal numbers (node reports deaths by name). */
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};

@@ -1,0 +1,88 @@
+/**
+ * The readiness pipe of a `run` with `notification-fd` N (spec §5): fd N of
+ * the service is the write end of a real pipe whose read end nitro reads on
+ * its event loop. The first newline makes the service UP.
+ *
+ * How the pipe gets to fd N, with only `Deno.Command` (piped/inherit/null,
+ * fds 0–2): nitro starts a *relay*, a `/bin/sh` that waits in `read` on its
+ * stdin, with its stdout piped to nitro. The service's shell prologue opens
+ * `/proc/RELAY/fd/1` for writing at fd N — which opens that very pipe — and
+ * then kills the relay: from then on the service holds the pipe's only write
+ * end. So fd N is `S_ISFIFO`, `echo >&N` and `echo > /dev/fd/N` both work,
+ * nothing else of nitro's leaks, and nitro's reads are ordinary pipe reads on
+ * its event loop (no thread of Deno's small blocking pool is held, as a read
+ * of a FIFO file would; no polling). The relay lives only until the service
+ * has opened the pipe; if it never does, nitro's {@link ReadinessPipe.close}
+ * ends the relay by closing its stdin (so a relay also ends with nitro).
+ * Nothing is created in the file system.
+ *
+ * After the first newline nitro closes its read end, as C nitro and s6 do:
+ * a later write into fd N fails with EPIPE.
+ *
+ * @module
+ */
+
+import { track } from "./children.ts";
+
+/** What the relay runs: wait until nitro closes its stdin (or is gone). */
+const RELAY = "read _";
+
+/** A readiness pipe, waiting for its first newline. */
+export class ReadinessPipe {
+  /** Pid of the relay whose stdout is the pipe. */
+  readonly relay: number;
+  #child: Deno.ChildProcess;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #onReady: () => void;
+  #closed = false;
+
+  /** Create the pipe; `onReady` is called at most once, before `close()`. */
+  constructor(onReady: () => void) {
+    this.#onReady = onReady;
+    this.#child = new Deno.Command("/bin/sh", {
+      args: ["-c", RELAY],
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "null",
+      // Not detached: setsid would make the spawn take the slow fork path,
+      // and the relay lives only until the service has opened the pipe.
+    }).spawn();
+    this.relay = this.#child.pid;
+    // Its status is of no interest: it ends when killed or told to.
+    void track(this.#child);
+    this.#reader = this.#child.stdout.getReader();
+    void this.#watch();
+  }
+
+  /** The path the service opens for writing at fd N. */
+  get path(): string {
+    return `/proc/${this.relay}/fd/1`;
+  }
+
+  /** Stop reading: after this, `onReady` is never called. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Pending reads end with `done`; the read end of the pipe is closed.
+    void this.#reader.cancel();
+    // EOF on the relay's stdin ends a relay the service did not kill.
+    this.#child.stdin.close().catch((err) => {
+      // The relay is gone already: nothing reads its stdin any more.
+      if (!(err instanceof Deno.errors.BrokenPipe)) throw err;
+    });
+  }
+
+  async #watch(): Promise<void> {
+    while (!this.#closed) {
+      const { done, value } = await this.#reader.read();
+      if (done || this.#closed) break;
+      // Only a newline means ready; other bytes are ignored.
+      if (value.includes(0x0a)) {
+        this.#onReady();
+        break;
+      }
+    }
+    this.close();
+  }
+}
