@@ -8,17 +8,24 @@
  *
  * using nitro = await NitroClient.connect(); // $NITRO_SOCK or the default
  * try {
- *   const [web] = await nitro.start("web");
- *   if (!web.ok) console.error("web ended FATAL");
+ *   await nitro.start("web"); // resolves once web is UP
  * } catch (e) {
- *   if (e instanceof NitroError && e.code === "unreachable") {
- *     console.error(e.message); // cannot reach nitro at /run/nitro/...
- *   } else throw e;
+ *   if (!(e instanceof NitroError)) throw e;
+ *   // e.code: "failed" (web ended FATAL), "no-such-service",
+ *   // "unreachable" (nothing listens at the socket), "permission", …
+ *   console.error(e.message);
  * }
  * for (const s of await nitro.list()) {
  *   console.log(s.state, s.name, s.pid ?? "-");
  * }
  * ```
+ *
+ * A script using this module needs these Deno permissions (scope them to
+ * the socket it talks to): `--allow-env=NITRO_SOCK` to read `$NITRO_SOCK`
+ * (and `--allow-read=/etc/nitro.sock` if it may be unset), and for the socket
+ * itself `--allow-read=SOCK --allow-write=SOCK --allow-net=unix:SOCK`.
+ * Without them, {@link NitroClient.connect} throws a {@link NitroError} of
+ * code `permission` naming the flag; it never falls back to another path.
  *
  * @module
  */
@@ -28,7 +35,10 @@ export {
   NitroClient,
   NitroError,
   type NitroErrorCode,
+  type NitroErrorOptions,
+  type Outgoing,
   type RequestOptions,
+  type SendOptions,
   type ServiceOptions,
   type Services,
   type WaitOptions,

@@ -4,7 +4,14 @@
  * One {@link NitroClient} is one connection. Requests carry an incrementing
  * `id` and answers are matched by it, so several requests may be in flight
  * at once. {@link NitroClient.events} opens a connection of its own, because
- * the daemon streams events until that connection is closed.
+ * the daemon streams events until that connection is closed. Every line the
+ * daemon sends is validated ({@link parseServerLine}) before it is used.
+ *
+ * The typed methods throw a {@link NitroError} whenever a request did not
+ * fully succeed: the daemon refused it, one of several services is unknown,
+ * a wait ended FATAL, a signal found no process. {@link NitroClient.send}
+ * is the raw request, for programs (like nitroctl) that report partial
+ * success themselves.
  *
  * @example Start a service and list everything
  * ```ts ignore
@@ -21,10 +28,13 @@
 import {
   type DaemonInfo,
   type ErrorCode,
+  type ErrorResponse,
   MAX_REQUEST_BYTES,
   type OkResponse,
+  parseServerLine,
   type Request,
   type ServerLine,
+  type ServiceDetail,
   type ServiceEvent,
   type ServiceRef,
   type ServiceResult,
@@ -33,19 +43,32 @@ import {
   type WaitTarget,
 } from "./protocol.ts";
 import { socketPath } from "./config/socket_path.ts";
+import { encodeLine, readFrames, writeAll } from "./framing.ts";
 
 /**
  * Why a {@link NitroError} was thrown: an {@link ErrorCode} the daemon sent,
  * or one the client itself detected:
  * - `unreachable`: the socket could not be connected to;
+ * - `permission`: Deno's permissions forbid finding or opening the socket
+ *   (the message names the flag that is missing);
  * - `disconnected`: the connection ended before the answer came;
- * - `protocol`: the daemon sent something that is not valid protocol.
+ * - `protocol`: the daemon sent something that is not valid protocol;
+ * - `failed`: the daemon did the request, but a service did not get where
+ *   it was asked to go (a wait ended FATAL, a signal found no process).
  */
 export type NitroErrorCode =
   | ErrorCode
   | "unreachable"
+  | "permission"
   | "disconnected"
-  | "protocol";
+  | "protocol"
+  | "failed";
+
+/** Options of a {@link NitroError}. */
+export interface NitroErrorOptions extends ErrorOptions {
+  /** The daemon's answer, when it served the request in part. */
+  response?: OkResponse;
+}
 
 /**
  * A failed request, or a failure to talk to nitro at all.
@@ -69,6 +92,13 @@ export class NitroError extends Error {
   readonly code: NitroErrorCode;
   /** The service the daemon blamed, when it named one. */
   readonly service?: string;
+  /**
+   * The daemon's answer when it served the request, or part of it: the
+   * `results` (or `pids`, …) of the services it served, and in `errors`
+   * every argument it could not serve. Set for code `failed`, and for an
+   * error about one of several services.
+   */
+  readonly response?: OkResponse;
 
   /**
    * Make an error with a code and a human-readable message.
@@ -84,12 +114,13 @@ export class NitroError extends Error {
     code: NitroErrorCode,
     message: string,
     service?: string,
-    options?: ErrorOptions,
+    options?: NitroErrorOptions,
   ) {
     super(message, options);
     this.name = "NitroError";
     this.code = code;
     if (service !== undefined) this.service = service;
+    if (options?.response !== undefined) this.response = options.response;
   }
 }
 
@@ -114,11 +145,23 @@ export interface ServiceOptions extends RequestOptions {
 
 /** Options of requests that may wait for a state. */
 export interface WaitOptions extends ServiceOptions {
-  /** Answer only once every service reached this target (or failed). */
+  /**
+   * Answer only once every service reached this target; a service that
+   * ended FATAL instead makes the request throw (code `failed`).
+   */
   wait?: WaitTarget;
-  /** Stream every state change of these services to {@link onEvent}. */
+  /**
+   * Stream the services' states to {@link onEvent}: the state each is in
+   * when the wait starts, then every change.
+   */
   verbose?: boolean;
-  /** Called for every state change streamed for this request. */
+  /** Called for every state streamed for this request. */
+  onEvent?: (event: ServiceEvent) => void;
+}
+
+/** Options of {@link NitroClient.send}. */
+export interface SendOptions extends RequestOptions {
+  /** Called for every event streamed for this request (`verbose` waits). */
   onEvent?: (event: ServiceEvent) => void;
 }
 
@@ -133,9 +176,9 @@ export interface EventsOptions {
 /** One or several service names or absolute service directory paths. */
 export type Services = ServiceRef | readonly ServiceRef[];
 
-/** Request without the `id`, which the client assigns. */
-type Outgoing = Request extends infer R ? R extends Request ? Omit<R, "id">
-  : never
+/** A request as {@link NitroClient.send} takes it: without the `id`. */
+export type Outgoing = Request extends infer R
+  ? R extends Request ? Omit<R, "id"> : never
   : never;
 
 /** A request awaiting its final response. */
@@ -149,6 +192,12 @@ interface Pending {
 const MAX_LINE_BYTES = 16 << 20;
 
 /**
+ * After a failed write, how long to let the daemon's last words (a `busy`
+ * refusal, say) arrive before failing with the write error itself.
+ */
+const LAST_WORDS_MS = 2000;
+
+/**
  * A connection to nitro's control socket.
  *
  * Close it with {@link NitroClient.close} (or `using`) when done. While no
@@ -159,12 +208,11 @@ const MAX_LINE_BYTES = 16 << 20;
  * import { NitroClient } from "./client.ts";
  *
  * using nitro = await NitroClient.connect("/run/nitro/nitro.sock");
- * const results = await nitro.restart(["web"], {
+ * await nitro.restart(["web"], {
  *   wait: "up",
  *   verbose: true,
  *   onEvent: (e) => console.log(e.state, e.name),
- * });
- * if (results.some((r) => !r.ok)) console.error("web failed");
+ * }); // throws NitroError (code "failed") if web ends FATAL
  * ```
  */
 export class NitroClient implements Disposable {
@@ -175,21 +223,29 @@ export class NitroClient implements Disposable {
   #pending = new Map<number, Pending>();
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
+  /** Why the connection ended, once it has; later requests fail with it. */
+  #failure: NitroError | null = null;
+  /** Resolves when the read loop has ended. */
+  #ended: Promise<void>;
 
   private constructor(path: string, conn: Deno.UnixConn) {
     this.path = path;
     this.#conn = conn;
     conn.unref();
-    this.#readLoop();
+    this.#ended = this.#readLoop();
   }
 
   /**
    * Connect to nitro's control socket.
    *
-   * @param path Socket path; defaults to {@link socketPath}'s resolution
-   *   (`$NITRO_SOCK`, `/etc/nitro.sock`, `/run/nitro/nitro.sock`).
-   * @throws {NitroError} with code `unreachable` and a message naming the
-   *   path when nothing answers there.
+   * @param path Socket path. Without it: `$NITRO_SOCK`, else the target of
+   *   the `/etc/nitro.sock` link, else `/run/nitro/nitro.sock`. Reading
+   *   those needs `--allow-env=NITRO_SOCK` and
+   *   `--allow-read=/etc/nitro.sock`; without them this throws rather than
+   *   guess a path.
+   * @throws {NitroError} code `permission` when Deno's permissions forbid
+   *   finding or opening the socket (the message names the flag), code
+   *   `unreachable` (naming the path) when nothing answers there.
    *
    * @example
    * ```ts ignore
@@ -198,12 +254,68 @@ export class NitroClient implements Disposable {
    * console.log((await nitro.info()).version);
    * ```
    */
-  static async connect(path: string = socketPath()): Promise<NitroClient> {
-    return new NitroClient(path, await dial(path));
+  static async connect(path?: string): Promise<NitroClient> {
+    const target = path ?? defaultSocketPath();
+    return new NitroClient(target, await dial(target));
+  }
+
+  /**
+   * Send one request as it is and resolve with the daemon's validated
+   * answer. Unlike the typed methods, this throws only when the daemon
+   * refused the whole request (or could not be talked to): an answer that
+   * served some services but not others (`errors`), or results with
+   * `ok: false`, are resolved for the caller to judge.
+   *
+   * @example Report what was served and what was not
+   * ```ts ignore
+   * import { NitroClient } from "./client.ts";
+   * using nitro = await NitroClient.connect();
+   * const answer = await nitro.send({ op: "pidof", services: ["a", "x"] });
+   * console.log(answer.pids, answer.errors ?? []);
+   * ```
+   */
+  send(request: Outgoing, opts: SendOptions = {}): Promise<OkResponse> {
+    if (this.#closed) {
+      return Promise.reject(
+        this.#failure ?? new NitroError("disconnected", "connection closed"),
+      );
+    }
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const id = this.#nextId++;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRequest({ ...request, id } as Request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<OkResponse>((resolve, reject) => {
+      const onAbort = () => done(() => reject(signal!.reason));
+      const done = (settle: () => void) => {
+        if (!this.#pending.delete(id)) return;
+        signal?.removeEventListener("abort", onAbort);
+        // Idle connections must not keep the program running.
+        if (this.#pending.size === 0 && !this.#closed) this.#conn.unref();
+        settle();
+      };
+      this.#pending.set(id, {
+        onEvent: opts.onEvent,
+        resolve: (response) => done(() => resolve(response)),
+        reject: (error) => done(() => reject(error)),
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#conn.ref();
+      this.#writing = this.#writing
+        .then(() => writeAll(this.#conn, bytes))
+        .catch((error) => this.#writeFailed(id, error));
+    });
   }
 
   /**
    * List services, sorted by name: all of them, or only those named.
+   *
+   * @throws {NitroError} when a named service does not exist (the others
+   *   are in `error.response.services`).
    *
    * @example
    * ```ts ignore
@@ -219,8 +331,34 @@ export class NitroClient implements Disposable {
     const request: Outgoing = { op: "list" };
     if (services !== undefined) request.services = toArray(services);
     if (opts.hint !== undefined) request.hint = opts.hint;
-    const response = await this.#request(request, opts);
+    const response = served(await this.send(request, opts));
     return required(response.services, "services");
+  }
+
+  /**
+   * Details of services, sorted by name: uptime, restarts, the last exit
+   * for people ("exited 3"), logger, readiness and why a service is FATAL.
+   *
+   * @throws {NitroError} when a named service does not exist.
+   *
+   * @example Say why each FATAL service is FATAL
+   * ```ts ignore
+   * import { NitroClient } from "./client.ts";
+   * using nitro = await NitroClient.connect();
+   * for (const s of await nitro.status()) {
+   *   if (s.state === "FATAL") console.log(s.name, s.reason);
+   * }
+   * ```
+   */
+  async status(
+    services?: Services,
+    opts: ServiceOptions = {},
+  ): Promise<ServiceDetail[]> {
+    const request: Outgoing = { op: "status" };
+    if (services !== undefined) request.services = toArray(services);
+    if (opts.hint !== undefined) request.hint = opts.hint;
+    const response = served(await this.send(request, opts));
+    return required(response.details, "details");
   }
 
   /**
@@ -234,14 +372,18 @@ export class NitroClient implements Disposable {
    * ```
    */
   async info(opts: RequestOptions = {}): Promise<DaemonInfo> {
-    const response = await this.#request({ op: "info" }, opts);
+    const response = await this.send({ op: "info" }, opts);
     return required(response.info, "info");
   }
 
   /**
    * Ask for services to be up. Without `opts.wait` the answer comes at once;
-   * with it, once each service reached the target (`ok: false` where one
-   * ended FATAL instead). Creates `NAME@PARAM` instances of templates.
+   * with it, once each service reached the target. Creates `NAME@PARAM`
+   * instances of templates.
+   *
+   * @throws {NitroError} code `failed` when a service ended FATAL instead
+   *   of reaching `opts.wait` (all results are in `error.response`); the
+   *   daemon's code when a service does not exist.
    *
    * @example
    * ```ts ignore
@@ -257,6 +399,8 @@ export class NitroClient implements Disposable {
   /**
    * Ask for services to be down; with `opts.wait`, wait for the target.
    *
+   * @throws {NitroError} when a service does not exist.
+   *
    * @example
    * ```ts ignore
    * import { NitroClient } from "./client.ts";
@@ -270,6 +414,9 @@ export class NitroClient implements Disposable {
 
   /**
    * Restart services; with `opts.wait`, wait for the target.
+   *
+   * @throws {NitroError} code `failed` when a service ended FATAL instead
+   *   of reaching `opts.wait`.
    *
    * @example
    * ```ts ignore
@@ -287,13 +434,22 @@ export class NitroClient implements Disposable {
 
   /**
    * Bring services up and wait until each is UP (or ONESHOT).
-   * A result with `ok: false` means that service ended FATAL.
+   *
+   * @throws {NitroError} code `failed` when a service ended FATAL (its name
+   *   in `error.service`, every result in `error.response.results`); the
+   *   daemon's code (`no-such-service`, …) when a service does not exist.
    *
    * @example
    * ```ts ignore
-   * import { NitroClient } from "./client.ts";
+   * import { NitroClient, NitroError } from "./client.ts";
    * using nitro = await NitroClient.connect();
-   * const failed = (await nitro.start(["db", "web"])).filter((r) => !r.ok);
+   * try {
+   *   await nitro.start(["db", "web"]);
+   * } catch (e) {
+   *   if (e instanceof NitroError && e.code === "failed") {
+   *     console.error(e.message); // "web ended FATAL"
+   *   } else throw e;
+   * }
    * ```
    */
   start(
@@ -323,6 +479,8 @@ export class NitroClient implements Disposable {
   /**
    * Wait, without changing anything, until each service reaches `target`.
    *
+   * @throws {NitroError} code `failed` when a service ended FATAL instead.
+   *
    * @example Wait at most five seconds for a service to be up
    * ```ts ignore
    * import { NitroClient } from "./client.ts";
@@ -342,8 +500,7 @@ export class NitroClient implements Disposable {
     };
     if (opts.verbose) request.verbose = true;
     if (opts.hint !== undefined) request.hint = opts.hint;
-    const response = await this.#request(request, opts);
-    return response.results ?? [];
+    return results(await this.send(request, opts), "ended");
   }
 
   /**
@@ -364,11 +521,14 @@ export class NitroClient implements Disposable {
   ): Promise<ServiceResult[]> {
     const request: Outgoing = { op: "ready", services: toArray(services) };
     if (opts.hint !== undefined) request.hint = opts.hint;
-    return (await this.#request(request, opts)).results ?? [];
+    return results(await this.send(request, opts), "ended");
   }
 
   /**
    * Deliver a signal to each service's current process.
+   *
+   * @throws {NitroError} code `failed` when a service has no process to
+   *   signal (the others were signalled).
    *
    * @example
    * ```ts ignore
@@ -388,11 +548,14 @@ export class NitroClient implements Disposable {
       signal,
     };
     if (opts.hint !== undefined) request.hint = opts.hint;
-    return (await this.#request(request, opts)).results ?? [];
+    return results(await this.send(request, opts), "signal");
   }
 
   /**
    * The pid of each service, keyed by service name (`null`: no process).
+   *
+   * @throws {NitroError} when a service does not exist (the pids of the
+   *   others are in `error.response.pids`).
    *
    * @example
    * ```ts ignore
@@ -407,7 +570,7 @@ export class NitroClient implements Disposable {
   ): Promise<Record<string, number | null>> {
     const request: Outgoing = { op: "pidof", services: toArray(services) };
     if (opts.hint !== undefined) request.hint = opts.hint;
-    const response = await this.#request(request, opts);
+    const response = served(await this.send(request, opts));
     return required(response.pids, "pids");
   }
 
@@ -422,7 +585,7 @@ export class NitroClient implements Disposable {
    * ```
    */
   async rescan(opts: RequestOptions = {}): Promise<void> {
-    await this.#request({ op: "rescan" }, opts);
+    await this.send({ op: "rescan" }, opts);
   }
 
   /**
@@ -436,7 +599,7 @@ export class NitroClient implements Disposable {
    * ```
    */
   async shutdown(opts: RequestOptions = {}): Promise<void> {
-    await this.#request({ op: "shutdown" }, opts);
+    await this.send({ op: "shutdown" }, opts);
   }
 
   /**
@@ -450,7 +613,7 @@ export class NitroClient implements Disposable {
    * ```
    */
   async reboot(opts: RequestOptions = {}): Promise<void> {
-    await this.#request({ op: "reboot" }, opts);
+    await this.send({ op: "reboot" }, opts);
   }
 
   /**
@@ -478,14 +641,19 @@ export class NitroClient implements Disposable {
       const id = 1;
       const request: Request = { id, op: "events" };
       if (opts.replay) request.replay = true;
-      await writeAll(conn, encodeRequest(request));
+      // A refused connection may be closed before our request gets there:
+      // its reason, read below, says more than the write error.
+      let writeError: unknown = null;
+      await writeAll(conn, encodeRequest(request)).catch((e) => writeError = e);
       for await (const line of readLines(conn)) {
         const message = parseLine(line);
-        if (message.id !== id) continue;
-        if ("event" in message) yield message.event;
-        else if (message.ok) return;
-        else throw responseError(message);
+        if ("event" in message) {
+          if (message.id === id) yield message.event;
+        } else if (!message.ok && (message.id ?? id) === id) {
+          throw responseError(message);
+        } else if (message.ok && message.id === id) return;
       }
+      if (writeError !== null) throw writeFailure(this.path, writeError);
       opts.signal?.throwIfAborted();
     } catch (error) {
       opts.signal?.throwIfAborted();
@@ -533,57 +701,24 @@ export class NitroClient implements Disposable {
     if (opts.wait !== undefined) request.wait = opts.wait;
     if (opts.verbose) request.verbose = true;
     if (opts.hint !== undefined) request.hint = opts.hint;
-    const response = await this.#request(request, opts);
-    return response.results ?? [];
+    return results(await this.send(request, opts), "ended");
   }
 
-  /** Send one request; resolve with its final response when it is ok. */
-  #request(
-    request: Outgoing,
-    opts: RequestOptions & { onEvent?: (e: ServiceEvent) => void },
-  ): Promise<OkResponse> {
-    if (this.#closed) {
-      return Promise.reject(
-        new NitroError("disconnected", "connection closed"),
-      );
-    }
-    const { signal } = opts;
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = this.#nextId++;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeRequest({ ...request, id } as Request);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise<OkResponse>((resolve, reject) => {
-      const onAbort = () => done(() => reject(signal!.reason));
-      const done = (settle: () => void) => {
-        if (!this.#pending.delete(id)) return;
-        signal?.removeEventListener("abort", onAbort);
-        // Idle connections must not keep the program running.
-        if (this.#pending.size === 0 && !this.#closed) this.#conn.unref();
-        settle();
-      };
-      this.#pending.set(id, {
-        onEvent: opts.onEvent,
-        resolve: (response) => done(() => resolve(response)),
-        reject: (error) => done(() => reject(error)),
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#conn.ref();
-      this.#writing = this.#writing
-        .then(() => writeAll(this.#conn, bytes))
-        .catch((error) =>
-          this.#pending.get(id)?.reject(
-            new NitroError(
-              "disconnected",
-              `cannot write to nitro at ${this.path}: ${osMessage(error)}`,
-              undefined,
-              { cause: error },
-            ),
-          )
-        );
+  /**
+   * A request could not be written: the daemon closed the connection. Its
+   * reason (a `busy` refusal) may still be on its way; the read loop fails
+   * every request with it. Only if nothing comes does the write error
+   * itself fail this request.
+   */
+  #writeFailed(id: number, error: unknown): void {
+    const failure = writeFailure(this.path, error);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, LAST_WORDS_MS);
+    });
+    Promise.race([this.#ended, late]).then(() => {
+      clearTimeout(timer);
+      this.#pending.get(id)?.reject(failure);
     });
   }
 
@@ -596,6 +731,12 @@ export class NitroClient implements Disposable {
     try {
       for await (const line of readLines(this.#conn)) {
         const message = parseLine(line);
+        if (!("event" in message) && !message.ok && message.id === undefined) {
+          // Not an answer to a request: why the daemon is dropping us
+          // (`busy`). Every request fails with this reason.
+          failure = responseError(message);
+          continue;
+        }
         const pending = this.#pending.get(Number(message.id));
         if (pending === undefined) continue; // answer to an aborted request
         if ("event" in message) pending.onEvent?.(message.event);
@@ -606,6 +747,7 @@ export class NitroClient implements Disposable {
       if (error instanceof NitroError) failure = error;
       // Anything else is a read error after close(), or the peer vanished.
     }
+    if (!this.#closed) this.#failure = failure;
     this.#closed = true;
     closeQuietly(this.#conn);
     this.#failAll(failure);
@@ -617,11 +759,54 @@ export class NitroClient implements Disposable {
   }
 }
 
-/** Connect to the socket, turning OS errors into a `unreachable` error. */
+/**
+ * The socket path when none is given, as {@link socketPath} resolves it,
+ * but refusing to guess when Deno's permissions hide `$NITRO_SOCK` or the
+ * `/etc/nitro.sock` link: a silent fallback would talk to another nitro.
+ */
+function defaultSocketPath(): string {
+  let fromEnv: string | undefined;
+  try {
+    fromEnv = Deno.env.get("NITRO_SOCK");
+  } catch (error) {
+    throw new NitroError(
+      "permission",
+      "cannot read $NITRO_SOCK: run with --allow-env=NITRO_SOCK " +
+        "(or pass the socket path to NitroClient.connect)",
+      undefined,
+      { cause: error },
+    );
+  }
+  if (fromEnv) return fromEnv;
+  const descriptor = { name: "read", path: "/etc/nitro.sock" } as const;
+  let link = Deno.permissions.querySync(descriptor);
+  // Asks on a terminal (as Deno.env.get did), is denied elsewhere.
+  if (link.state === "prompt") link = Deno.permissions.requestSync(descriptor);
+  if (link.state !== "granted") {
+    throw new NitroError(
+      "permission",
+      "$NITRO_SOCK is not set and /etc/nitro.sock may not be read: run " +
+        "with --allow-read=/etc/nitro.sock (or set NITRO_SOCK, or pass " +
+        "the socket path to NitroClient.connect)",
+    );
+  }
+  return socketPath({ NITRO_SOCK: fromEnv });
+}
+
+/** Connect to the socket, turning OS errors into NitroErrors. */
 async function dial(path: string): Promise<Deno.UnixConn> {
   try {
     return await Deno.connect({ transport: "unix", path });
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new NitroError(
+        "permission",
+        `cannot reach nitro at ${path}: Deno needs --allow-read=${path} ` +
+          `--allow-write=${path} --allow-net=unix:${path}`,
+        undefined,
+        { cause: error },
+      );
+    }
     throw new NitroError(
       "unreachable",
       `cannot reach nitro at ${path}: ${osMessage(error)}`,
@@ -629,6 +814,16 @@ async function dial(path: string): Promise<Deno.UnixConn> {
       { cause: error },
     );
   }
+}
+
+/** A request that could not be written, as a NitroError. */
+function writeFailure(path: string, error: unknown): NitroError {
+  return new NitroError(
+    "disconnected",
+    `cannot write to nitro at ${path}: ${osMessage(error)}`,
+    undefined,
+    { cause: error },
+  );
 }
 
 /** An error's message without Deno's ` (os error N)` suffix. */
@@ -658,23 +853,49 @@ function required<T>(value: T | undefined, field: string): T {
   return value;
 }
 
-/** A failed response as a {@link NitroError}. */
-function responseError(
-  response: { error?: { code?: string; message?: string; service?: string } },
-): NitroError {
-  const error = response.error ?? {};
-  return new NitroError(
-    (error.code ?? "protocol") as NitroErrorCode,
-    error.message ?? "request failed",
-    error.service,
+/**
+ * The answer, when every service argument was served; else the first
+ * argument the daemon could not serve, as a NitroError carrying the answer.
+ */
+function served(response: OkResponse): OkResponse {
+  const first = response.errors?.[0];
+  if (first === undefined) return response;
+  return throwing(
+    new NitroError(first.code, first.message, first.service, { response }),
   );
 }
 
-const encoder = new TextEncoder();
+/**
+ * The results of a request that acts on services, when each one got where
+ * it was asked to go; else a NitroError (code `failed`) for the first one
+ * that did not: it `ended` in another state, or had no process to signal.
+ */
+function results(
+  response: OkResponse,
+  failure: "ended" | "signal",
+): ServiceResult[] {
+  const list = required(served(response).results, "results");
+  const bad = list.find((r) => !r.ok);
+  if (bad === undefined) return list;
+  const message = failure === "signal"
+    ? `${bad.name}: no process to signal`
+    : `${bad.name} ended ${bad.state}`;
+  return throwing(new NitroError("failed", message, bad.name, { response }));
+}
+
+function throwing(error: NitroError): never {
+  throw error;
+}
+
+/** A failed response as a {@link NitroError}. */
+function responseError(response: ErrorResponse): NitroError {
+  const { code, message, service } = response.error;
+  return new NitroError(code, message, service);
+}
 
 /** One request line; refuses lines the daemon would refuse as too long. */
 function encodeRequest(request: Request): Uint8Array {
-  const bytes = encoder.encode(JSON.stringify(request) + "\n");
+  const bytes = encodeLine(request);
   if (bytes.length - 1 > MAX_REQUEST_BYTES) {
     throw new NitroError(
       "too-long",
@@ -684,49 +905,26 @@ function encodeRequest(request: Request): Uint8Array {
   return bytes;
 }
 
-/** Parse one line from the daemon; anything but a JSON object is an error. */
+/** Parse and validate one line from the daemon; anything else is an error. */
 function parseLine(line: string): ServerLine {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new NitroError("protocol", `nitro sent a malformed line: ${line}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new NitroError("protocol", `nitro sent a malformed line: ${line}`);
-  }
-  return value as ServerLine;
-}
-
-/** Write all of `bytes`; a socket write may be partial. */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) {
-    off += await conn.write(bytes.subarray(off));
-  }
+  const parsed = parseServerLine(line);
+  if (parsed.ok) return parsed.line;
+  const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
+  throw new NitroError(
+    "protocol",
+    `nitro sent a malformed line (${parsed.problem}): ${shown}`,
+  );
 }
 
 /**
- * Split a byte stream into lines (without their `\n`). A last line without
- * a newline is dropped: the daemon terminates every line it means.
+ * The lines the daemon sends, as text (without their `\n`). A line longer
+ * than {@link MAX_LINE_BYTES} breaks the stream: a protocol error.
  */
 async function* readLines(conn: Deno.Conn): AsyncGenerator<string> {
-  // Plain reads, not `conn.readable`: setting up web streams costs a few
-  // milliseconds, a fifth of a nitroctl call.
-  const decoder = new TextDecoder();
-  const chunk = new Uint8Array(16384);
-  let buffered = "";
-  while (true) {
-    const n = await conn.read(chunk);
-    if (n === null) return;
-    buffered += decoder.decode(chunk.subarray(0, n), { stream: true });
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.trim() !== "") yield line;
-    }
-    if (buffered.length > MAX_LINE_BYTES) {
+  for await (const frame of readFrames(conn, MAX_LINE_BYTES)) {
+    if (frame.kind === "too-long") {
       throw new NitroError("protocol", "nitro sent an overlong line");
     }
+    if (frame.text.trim() !== "") yield frame.text;
   }
 }

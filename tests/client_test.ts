@@ -8,10 +8,12 @@ import {
 } from "../mod.ts";
 import {
   basicHandler,
+  detail,
   event,
   FakeDaemon,
   status,
 } from "./helpers/fake_daemon.ts";
+import { eventually } from "./helpers/nitro.ts";
 
 const TABLE = [
   status("db", "UP", 10, 0, 5),
@@ -96,21 +98,155 @@ Deno.test("every method sends its op and fields", async () => {
   ]);
 });
 
-Deno.test("results carry ok:false for a service that ended FATAL", async () => {
-  await using daemon = await FakeDaemon.start((_, reply) =>
-    reply.ok({
-      results: [
-        { name: "a", state: "UP", ok: true },
-        { name: "b", state: "FATAL", ok: false },
-      ],
-    })
-  );
+Deno.test("start() of a service that ends FATAL throws NitroError failed", async () => {
+  const answer = {
+    results: [
+      { name: "a", state: "UP", ok: true },
+      { name: "b", state: "FATAL", ok: false },
+    ],
+  };
+  await using daemon = await FakeDaemon.start((_, reply) => reply.ok(answer));
   using nitro = await NitroClient.connect(daemon.path);
-  const results = await nitro.start(["a", "b"]);
-  assert.deepEqual(results.map((r) => [r.name, r.ok]), [
-    ["a", true],
-    ["b", false],
+  for (
+    const request of [
+      () => nitro.start(["a", "b"]),
+      () => nitro.restart(["a", "b"], { wait: "up" }),
+      () => nitro.waitFor(["a", "b"], "up"),
+    ]
+  ) {
+    const error = await rejection(request());
+    assert.ok(error instanceof NitroError);
+    assert.equal(error.code, "failed");
+    assert.equal(error.service, "b");
+    assert.equal(error.message, "b ended FATAL");
+    // Every result is still there, for a caller that wants them.
+    assert.deepEqual(error.response?.results, answer.results);
+  }
+  // send() is the raw request: it resolves, the caller judges.
+  const raw = await nitro.send({ op: "up", services: ["a", "b"], wait: "up" });
+  assert.deepEqual(raw.results, answer.results);
+});
+
+Deno.test("signal() of a service without a process throws NitroError failed", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  using nitro = await NitroClient.connect(daemon.path);
+  const error = await rejection(nitro.signal(["db", "cron"], "SIGHUP"));
+  assert.ok(error instanceof NitroError);
+  assert.deepEqual([error.code, error.service, error.message], [
+    "failed",
+    "cron",
+    "cron: no process to signal",
   ]);
+  assert.deepEqual(
+    (await nitro.signal("db", "SIGHUP")).map((r) => r.ok),
+    [true],
+  );
+});
+
+Deno.test("a service nitro could not serve among others throws, with the rest", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  using nitro = await NitroClient.connect(daemon.path);
+  const error = await rejection(nitro.pidof(["db", "nosuch", "web"]));
+  assert.ok(error instanceof NitroError);
+  assert.deepEqual([error.code, error.service], ["no-such-service", "nosuch"]);
+  assert.deepEqual(error.response?.pids, { db: 10, web: 11 });
+  assert.deepEqual(error.response?.errors, [
+    { service: "nosuch", code: "no-such-service", message: "no such service" },
+  ]);
+  const up = await rejection(nitro.up(["nosuch", "db"]));
+  assert.ok(up instanceof NitroError && up.code === "no-such-service");
+  assert.deepEqual(up.response?.results?.map((r) => r.name), ["db"]);
+});
+
+Deno.test("status() returns each service's details", async () => {
+  const details = TABLE.map((s) => detail(s, { restarts: 1 }));
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE, details));
+  using nitro = await NitroClient.connect(daemon.path);
+  assert.deepEqual(await nitro.status(), details);
+  assert.deepEqual(await nitro.status("web"), [details[1]]);
+  assert.deepEqual(daemon.requests.map(({ id: _, ...rest }) => rest), [
+    { op: "status" },
+    { op: "status", services: ["web"] },
+  ]);
+});
+
+Deno.test("answers are validated, not cast: a wrong field is a protocol error", async () => {
+  const answers: Record<string, unknown>[] = [
+    {
+      services: [{ name: "a", state: "UP", pid: "12", wstatus: 0, seconds: 1 }],
+    },
+    {
+      services: [{
+        name: "a",
+        state: "SLEEPING",
+        pid: 1,
+        wstatus: 0,
+        seconds: 1,
+      }],
+    },
+    { info: { pid: 1 } },
+    { results: [{ name: "a", state: "UP" }] },
+    { pids: { a: "1" } },
+    { details: [{ name: "a" }] },
+    { errors: [{ service: "x" }] },
+  ];
+  let next = 0;
+  await using daemon = await FakeDaemon.start((_, reply) =>
+    reply.ok(answers[next++])
+  );
+  for (const answer of answers) {
+    using nitro = await NitroClient.connect(daemon.path);
+    const error = await rejection(nitro.send({ op: "list" }));
+    assert.ok(error instanceof NitroError, JSON.stringify(answer));
+    assert.equal(error.code, "protocol");
+    assert.match(error.message, /^nitro sent a malformed line \(.+\): \{/);
+  }
+  // An event that is not an event is one too.
+  await using events = await FakeDaemon.start((_, reply) =>
+    reply.send({ event: { name: "a", state: "UP", pid: null } })
+  );
+  using nitro = await NitroClient.connect(events.path);
+  const error = await rejection(nitro.waitFor("a", "up", { verbose: true }));
+  assert.ok(error instanceof NitroError && error.code === "protocol");
+});
+
+Deno.test("refused as busy: every request fails with the server's reason", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nitro-busy-" });
+  const sock = `${dir}/nitro.sock`;
+  const listener = Deno.listen({ transport: "unix", path: sock });
+  const line = JSON.stringify({
+    ok: false,
+    error: { code: "busy", message: "too many clients" },
+  }) + "\n";
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.write(new TextEncoder().encode(line)).catch(() => {});
+      conn.close();
+    }
+  })();
+  try {
+    using nitro = await NitroClient.connect(sock);
+    const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    for (const request of [nitro.list(), nitro.up(many), nitro.info()]) {
+      const error = await rejection(request);
+      assert.ok(error instanceof NitroError);
+      assert.deepEqual([error.code, error.message], [
+        "busy",
+        "too many clients",
+      ]);
+    }
+    // And later ones, once the connection is gone.
+    const later = await rejection(nitro.list());
+    assert.ok(later instanceof NitroError && later.code === "busy");
+    const events = await rejection((async () => {
+      for await (const _ of nitro.events()) { /* none */ }
+    })());
+    assert.ok(events instanceof NitroError && events.code === "busy");
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("a failed response throws NitroError with the daemon's code", async () => {
@@ -226,7 +362,7 @@ Deno.test("aborting a wait rejects with the reason; its late answer is ignored",
   using nitro = await NitroClient.connect(daemon.path);
   const controller = new AbortController();
   const waiting = nitro.waitFor("web", "up", { signal: controller.signal });
-  while (daemon.requests.length === 0) await sleep(5);
+  await eventually(() => daemon.requests.length > 0, 5000, "the request");
   const reason = new Error("gave up");
   controller.abort(reason);
   assert.equal(await rejection(waiting), reason);
@@ -247,14 +383,14 @@ Deno.test("close() fails pending requests and is idempotent", async () => {
   await using daemon = await FakeDaemon.start(() => {/* never answers */});
   const nitro = await NitroClient.connect(daemon.path);
   const pending = nitro.waitFor("web", "down");
-  while (daemon.requests.length === 0) await sleep(5);
+  await eventually(() => daemon.requests.length > 0, 5000, "the request");
   nitro.close();
   nitro.close();
   const error = await rejection(pending);
   assert.ok(error instanceof NitroError && error.code === "disconnected");
   const after = await rejection(nitro.info());
   assert.ok(after instanceof NitroError && after.code === "disconnected");
-  while (daemon.open > 0) await sleep(5); // the daemon sees the close
+  await eventually(() => daemon.open === 0, 5000, "the daemon to see it");
 });
 
 Deno.test("an overlong request is refused without being sent", async () => {
@@ -277,7 +413,7 @@ Deno.test("a malformed line from the daemon fails as a protocol error", async ()
   const error = await rejection(nitro.info());
   assert.ok(error instanceof NitroError);
   assert.equal(error.code, "protocol");
-  assert.match(error.message, /malformed line: ok!/);
+  assert.match(error.message, /malformed line \(not JSON\): ok!/);
 });
 
 Deno.test("an answer lacking its payload is a protocol error", async () => {
@@ -304,8 +440,8 @@ Deno.test("events() streams on its own connection and closes it on break", async
   assert.deepEqual(seen, ["UP a", "DOWN b"]);
   assert.equal(daemon.connections, 2);
   assert.deepEqual(daemon.requests, [{ id: 1, op: "events", replay: true }]);
-  while (daemon.open > 1) await sleep(5); // the events connection closed
-  assert.equal(daemon.open, 1);
+  // The events connection closed.
+  await eventually(() => daemon.open === 1, 5000, "the close");
 });
 
 Deno.test("events() ends when the daemon closes, throws on an error answer", async () => {
@@ -343,7 +479,7 @@ Deno.test("events() stops with the signal's reason when aborted", async () => {
     }
   })());
   assert.equal(error, reason);
-  while (daemon.open > 1) await sleep(5);
+  await eventually(() => daemon.open === 1, 5000, "the close");
 });
 
 Deno.test("connect() defaults to $NITRO_SOCK; socketPath is re-exported", async () => {
@@ -385,4 +521,89 @@ Deno.test("an idle, unclosed client does not keep a program running", async () =
   } finally {
     clearTimeout(timer);
   }
+});
+
+/** Run a script importing mod.ts with exactly `flags`; its output. */
+async function script(
+  body: string,
+  flags: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "nitro-script-" });
+  try {
+    const file = `${dir}/main.ts`;
+    const mod = JSON.stringify(new URL("../mod.ts", import.meta.url).href);
+    await Deno.writeTextFile(
+      file,
+      `import { NitroClient, NitroError } from ${mod};\n${body}`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--quiet", "--no-prompt", ...flags, file],
+      env,
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const dec = new TextDecoder();
+    return {
+      code: out.code,
+      stdout: dec.decode(out.stdout),
+      stderr: dec.decode(out.stderr),
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("connect() fails loudly without the permissions to find the socket", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  const sock = daemon.path;
+  const body = `
+    try {
+      using nitro = await NitroClient.connect();
+      console.log("connected", nitro.path, (await nitro.info()).pid);
+    } catch (e) {
+      if (!(e instanceof NitroError)) throw e;
+      console.log(e.code, e.message);
+    }
+  `;
+  const socketFlags = [
+    `--allow-read=${sock}`,
+    `--allow-write=${sock}`,
+    `--allow-net=unix:${sock}`,
+  ];
+  // No --allow-env: NITRO_SOCK cannot be read. No silent fallback.
+  const noEnv = await script(body, socketFlags, { NITRO_SOCK: sock });
+  assert.equal(noEnv.stderr, "");
+  assert.equal(
+    noEnv.stdout,
+    "permission cannot read $NITRO_SOCK: run with --allow-env=NITRO_SOCK " +
+      "(or pass the socket path to NitroClient.connect)\n",
+  );
+  // NITRO_SOCK unset, and /etc/nitro.sock may not be read.
+  const noLink = await script(
+    body,
+    ["--allow-env=NITRO_SOCK", ...socketFlags],
+    {},
+  );
+  assert.match(noLink.stdout, /^permission .*--allow-read=\/etc\/nitro\.sock/);
+  // The permissions the README lists are enough.
+  const enough = await script(
+    body,
+    ["--allow-env=NITRO_SOCK", ...socketFlags],
+    { NITRO_SOCK: sock },
+  );
+  assert.deepEqual([enough.code, enough.stderr], [0, ""]);
+  assert.equal(enough.stdout, `connected ${sock} 1234\n`);
+  // A path given, but no right to open it: the flags are named.
+  const given = await script(
+    `try { await NitroClient.connect(${JSON.stringify(sock)}); }
+     catch (e) { console.log(e.code, e.message); }`,
+    [`--allow-read=${sock}`],
+    {},
+  );
+  assert.equal(
+    given.stdout,
+    `permission cannot reach nitro at ${sock}: Deno needs ` +
+      `--allow-read=${sock} --allow-write=${sock} --allow-net=unix:${sock}\n`,
+  );
 });

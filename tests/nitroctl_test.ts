@@ -5,12 +5,16 @@ import { lookupCommand } from "../src/ctl/commands.ts";
 import { invocation } from "../src/ctl/invocation.ts";
 import {
   basicHandler,
+  detail,
   event,
   FakeDaemon,
   status,
 } from "./helpers/fake_daemon.ts";
+import { parseExposition } from "./helpers/exposition.ts";
+import { REPO_ROOT } from "./helpers/common.ts";
+import { eventually } from "./helpers/nitro.ts";
 
-const CLI = new URL("../cli/nitroctl.ts", import.meta.url).pathname;
+const CLI = `${REPO_ROOT}cli/nitroctl.ts`;
 const decoder = new TextDecoder();
 
 /** Deno.Command options for nitroctl talking to `sock`. */
@@ -42,7 +46,7 @@ interface Run {
   ms: number;
 }
 
-/** Run nitroctl to completion (killed after 20 s, so a hang fails). */
+/** Run nitroctl to completion (killed after 30 s, so a hang fails). */
 async function nitroctl(
   sock: string,
   args: string[],
@@ -51,7 +55,7 @@ async function nitroctl(
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), command(sock, args, opts))
     .spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
   try {
     const out = await child.output();
     return {
@@ -63,6 +67,23 @@ async function nitroctl(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * `run` over `items`, a few at a time: dozens of Deno start-ups at once
+ * starve a small machine. Results in the order of `items`.
+ */
+async function batched<T, R>(
+  items: readonly T[],
+  run: (item: T, index: number) => Promise<R>,
+  size = 4,
+): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    const batch = items.slice(i, i + size);
+    results.push(...await Promise.all(batch.map((x, j) => run(x, i + j))));
+  }
+  return results;
 }
 
 /** A request without its id. */
@@ -79,7 +100,7 @@ const TABLE = [
   status("web", "STARTING", 11),
 ];
 
-Deno.test("list prints STATE name (pid) (wstatus) Ns, pid/wstatus only when set", async () => {
+Deno.test("list prints STATE name (pid) (wstatus) Ns, the pid only when set", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
   const all = await nitroctl(daemon.path, []);
   assert.deepEqual(all, {
@@ -87,19 +108,22 @@ Deno.test("list prints STATE name (pid) (wstatus) Ns, pid/wstatus only when set"
     code: 0,
     stderr: "",
     stdout: "DOWN cron (wstatus 256) 40s\n" +
-      "UP db (pid 10) 5s\n" +
-      "STARTING web (pid 11) 0s\n",
+      "UP db (pid 10) (wstatus 0) 5s\n" +
+      "STARTING web (pid 11) (wstatus 0) 0s\n",
   });
   const some = await nitroctl(daemon.path, ["l", "web", "db"]);
   assert.equal(some.code, 0);
-  assert.equal(some.stdout, "UP db (pid 10) 5s\nSTARTING web (pid 11) 0s\n");
+  assert.equal(
+    some.stdout,
+    "UP db (pid 10) (wstatus 0) 5s\nSTARTING web (pid 11) (wstatus 0) 0s\n",
+  );
   assert.deepEqual(daemon.requests.map(bare), [
     { op: "list" },
     { op: "list", services: ["web", "db"] },
   ]);
 });
 
-Deno.test("info prints key value lines", async () => {
+Deno.test("info prints nitro's numeric keys first, only numbers", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
   const run = await nitroctl(daemon.path, ["info"]);
   assert.equal(run.code, 0);
@@ -107,16 +131,20 @@ Deno.test("info prints key value lines", async () => {
     run.stdout,
     [
       "pid 1234",
+      "max_service 3",
+      "total_reaps 7",
+      "total_sv_reaps 5",
+      "uptime_ms 61999",
       "protocol 1",
-      "version 0.1.0-fake",
-      "services 3",
-      "reaps 7",
-      "uptime 61s",
-      "dir /etc/nitro",
-      "pid1 false",
+      "fds 11",
+      "rss_bytes 40000000",
+      "boot_ms 12",
       "",
     ].join("\n"),
   );
+  for (const l of run.stdout.trimEnd().split("\n")) {
+    assert.match(l, /^[a-z_]+ \d+$/);
+  }
 });
 
 Deno.test("--json prints the protocol's objects", async () => {
@@ -182,8 +210,9 @@ Deno.test("each command word sends its request", async () => {
   // One service per row, so each request tells which row sent it.
   const table = rows.map((_, i) => status(`s${i}`, "UP", 100 + i));
   await using daemon = await FakeDaemon.start(basicHandler(table));
-  const runs = await Promise.all(
-    rows.map(([word], i) => nitroctl(daemon.path, [word, `s${i}`])),
+  const runs = await batched(
+    rows,
+    ([word], i) => nitroctl(daemon.path, [word, `s${i}`]),
   );
   rows.forEach(([word, expected], i) => {
     assert.deepEqual([word, runs[i].code, runs[i].stderr], [word, 0, ""]);
@@ -310,7 +339,7 @@ Deno.test("usage errors exit 2 with the usage on stderr and ask nothing", async 
     ["--as=init", "5"],
     ["--as=init"],
   ];
-  const runs = await Promise.all(cases.map((c) => nitroctl(daemon.path, c)));
+  const runs = await batched(cases, (c) => nitroctl(daemon.path, c));
   runs.forEach((run, i) => {
     assert.deepEqual([cases[i], run.code, run.stdout], [cases[i], 2, ""]);
     assert.match(run.stderr, /^nitroctl: .+\nusage: nitroctl /);
@@ -447,7 +476,11 @@ Deno.test("events prints each change as it happens, until nitro closes", async (
     }
     assert.equal(seen, "UP db\n");
     // Only the events connection stays open while following.
-    for (let i = 0; daemon.open > 1 && i < 200; i++) await sleep(10);
+    await eventually(
+      () => daemon.open <= 1,
+      2000,
+      "other connections to close",
+    );
     assert.equal(daemon.open, 1);
     release();
     while (true) {
@@ -581,4 +614,239 @@ Deno.test("the invocation name is argv[0]'s basename unless --as= says", async (
   });
   // Under `deno run` (as in this test), argv[0] is deno, meaning nitroctl.
   assert.equal((await invocation([])).name, "nitroctl");
+});
+
+Deno.test("status prints one block per service; --json the same fields", async () => {
+  const details = [
+    detail(TABLE[0], {
+      lastExit: "exited 1",
+      restarts: 3,
+      logger: "LOG",
+      readiness: "manual",
+    }),
+    detail(TABLE[1], { uptime: 3725, readiness: 4 }),
+    detail(status("web", "FATAL", null, 0, 9), {
+      reason: "setup exited 111",
+      lastExit: "killed by SIGTERM",
+    }),
+  ];
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE, details));
+  const text = await nitroctl(daemon.path, ["status"]);
+  assert.deepEqual([text.code, text.stderr], [0, ""]);
+  assert.equal(
+    text.stdout,
+    [
+      "cron",
+      "  state:     DOWN for 40s",
+      "  pid:       -",
+      "  uptime:    -",
+      "  last exit: exited 1",
+      "  restarts:  3",
+      "  logger:    LOG",
+      "  readiness: by hand: nitroctl ready (notification-fd 0)",
+      "",
+      "db",
+      "  state:     UP for 5s",
+      "  pid:       10",
+      "  uptime:    1h 02m 05s",
+      "  last exit: none yet",
+      "  restarts:  0",
+      "  logger:    none (nitro's output)",
+      "  readiness: notification-fd 4",
+      "",
+      "web",
+      "  state:     FATAL for 9s",
+      "  pid:       -",
+      "  uptime:    -",
+      "  last exit: killed by SIGTERM",
+      "  restarts:  0",
+      "  logger:    none (nitro's output)",
+      "  readiness: UP after 2 s running (no notification-fd)",
+      "  reason:    setup exited 111",
+      "",
+    ].join("\n"),
+  );
+  const json = await nitroctl(daemon.path, ["--json", "status", "web", "db"]);
+  assert.equal(json.code, 0);
+  assert.deepEqual(JSON.parse(json.stdout), [details[1], details[2]]);
+  assert.deepEqual(daemon.ops("status").map(bare), [
+    { op: "status" },
+    { op: "status", services: ["web", "db"] },
+  ]);
+});
+
+Deno.test("metrics: every line is valid exposition syntax, names escaped", async () => {
+  const odd = 'we"b\\x';
+  const table = [status(odd, "UP", 42, 0, 7), status("db", "FATAL", null, 9)];
+  const details = [
+    detail(table[0], { restarts: 2 }),
+    detail(table[1], { lastExit: "killed by SIGKILL" }),
+  ];
+  await using daemon = await FakeDaemon.start(basicHandler(table, details));
+  const run = await nitroctl(daemon.path, ["metrics"]);
+  assert.deepEqual([run.code, run.stderr], [0, ""]);
+  const { samples, type } = parseExposition(run.stdout);
+  const value = (name: string, labels: Record<string, string>) =>
+    samples.find((s) =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v)
+    )?.value;
+  // The state is a label: 1 for the state it is in, 0 for the others.
+  assert.equal(value("nitro_service_state", { service: odd, state: "UP" }), 1);
+  assert.equal(
+    value("nitro_service_state", { service: odd, state: "DOWN" }),
+    0,
+  );
+  assert.equal(
+    samples.filter((s) => s.name === "nitro_service_state" && s.value === 1)
+      .map((s) => `${s.labels.service} ${s.labels.state}`).join(","),
+    `${odd} UP,db FATAL`,
+  );
+  assert.equal(value("nitro_service_uptime_seconds", { service: odd }), 7);
+  assert.equal(value("nitro_service_uptime_seconds", { service: "db" }), 0);
+  assert.equal(value("nitro_service_restarts_total", { service: odd }), 2);
+  assert.equal(value("nitro_service_last_exit_status", { service: "db" }), 9);
+  assert.equal(type.get("nitro_service_restarts_total"), "counter");
+  // nitro's own figures.
+  assert.equal(value("nitro_reaps_total", {}), 7);
+  assert.equal(value("nitro_service_reaps_total", {}), 5);
+  assert.equal(value("nitro_services", {}), 2);
+  assert.equal(value("nitro_open_fds", {}), 11);
+  assert.equal(value("nitro_resident_memory_bytes", {}), 40_000_000);
+  assert.equal(value("nitro_info", { version: "0.1.0-fake" }), 1);
+  // The raw text escapes the quote and the backslash.
+  assert.ok(run.stdout.includes('service="we\\"b\\\\x"'));
+  assert.deepEqual(
+    daemon.requests.map(bare).sort((a, b) =>
+      String(a.op).localeCompare(String(b.op))
+    ),
+    [{ op: "info" }, { op: "status" }],
+  );
+});
+
+Deno.test("the exposition reader refuses what a scraper would", () => {
+  const ok = "# HELP a x\n# TYPE a gauge\na 1\n";
+  assert.equal(parseExposition(ok).samples.length, 1);
+  const bad = [
+    "# HELP a x\n# TYPE a gauge\na 1", // no final newline
+    "a 1\n", // no HELP/TYPE
+    "# HELP a x\n# TYPE a gauge\na 1 1700000000\n", // timestamp
+    '# HELP a x\n# TYPE a gauge\na{s="x"y"} 1\n', // unescaped quote
+    '# HELP a x\n# TYPE a gauge\na{s="\\q"} 1\n', // bad escape
+    "# HELP a x\n# TYPE a gauge\na one\n", // bad value
+    "# HELP a x\n# TYPE a gauge\na 1\na 2\n", // same series twice
+    "# HELP a x\n# TYPE a meter\na 1\n", // unknown type
+    '# HELP a x\n# TYPE a gauge\n# HELP b y\n# TYPE b gauge\na{x="1"} 1\nb 1\na 1\n',
+  ];
+  for (const text of bad) {
+    assert.throws(() => parseExposition(text), Error, text);
+  }
+});
+
+Deno.test("unknown names among others: the rest is done, each reported, exit 111", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  const [start, pidof, list, json] = await Promise.all([
+    nitroctl(daemon.path, ["start", "db", "nosuch", "web"]),
+    nitroctl(daemon.path, ["pidof", "web", "nosuch", "db", "ghost"]),
+    nitroctl(daemon.path, ["list", "nosuch", "db"]),
+    nitroctl(daemon.path, ["--json", "up", "nosuch", "cron"]),
+  ]);
+  assert.deepEqual([start.code, start.stdout, start.stderr], [
+    111,
+    "",
+    "nitroctl: nosuch: no such service\n",
+  ]);
+  assert.deepEqual([pidof.code, pidof.stdout, pidof.stderr], [
+    111,
+    "11\n10\n",
+    "nitroctl: nosuch: no such service\nnitroctl: ghost: no such service\n",
+  ]);
+  assert.deepEqual([list.code, list.stdout], [
+    111,
+    "UP db (pid 10) (wstatus 0) 5s\n",
+  ]);
+  assert.deepEqual([json.code, JSON.parse(json.stdout)], [
+    111,
+    [{ name: "cron", state: "DOWN", ok: true }],
+  ]);
+  const starts = daemon.ops("up").filter((r) => "wait" in r);
+  assert.deepEqual(starts.map(bare), [
+    { op: "up", services: ["db", "nosuch", "web"], wait: "up" },
+  ]);
+});
+
+Deno.test("a path to nothing among others is reported; the others are sent", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  const dir = await Deno.makeTempDir({ prefix: "nitro-dir-" });
+  try {
+    const run = await nitroctl(daemon.path, ["down", "db", "./ghost", "web"], {
+      cwd: dir,
+    });
+    assert.deepEqual([run.code, run.stderr], [
+      111,
+      "nitroctl: ./ghost: no such service\n",
+    ]);
+    assert.deepEqual(daemon.requests.map(bare), [
+      { op: "down", services: ["db", "web"] },
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a signal for a service without a process exits 1 with a message", async () => {
+  await using daemon = await FakeDaemon.start(basicHandler(TABLE));
+  const [none, some, fine] = await Promise.all([
+    nitroctl(daemon.path, ["hup", "cron"]),
+    nitroctl(daemon.path, ["term", "db", "cron", "web"]),
+    nitroctl(daemon.path, ["kill", "db"]),
+  ]);
+  assert.deepEqual([none.code, none.stdout, none.stderr], [
+    1,
+    "",
+    "nitroctl: cron: no process to signal\n",
+  ]);
+  assert.deepEqual([some.code, some.stderr], [
+    1,
+    "nitroctl: cron: no process to signal\n",
+  ]);
+  assert.deepEqual([fine.code, fine.stderr], [0, ""]);
+});
+
+Deno.test("refused by a full nitro: the server's reason, never Broken pipe", async () => {
+  // Like a full nitro: answer every connection with `busy` at once, close,
+  // and never read the request (so writing it may fail with EPIPE).
+  const dir = await Deno.makeTempDir({ prefix: "nitro-busy-" });
+  const sock = `${dir}/nitro.sock`;
+  const listener = Deno.listen({ transport: "unix", path: sock });
+  const line = JSON.stringify({
+    ok: false,
+    error: { code: "busy", message: "too many clients (64); try again" },
+  }) + "\n";
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.write(new TextEncoder().encode(line)).catch(() => {});
+      conn.close();
+    }
+  })();
+  try {
+    // A long request makes the write outlast the server's close.
+    const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    const runs = await Promise.all([
+      nitroctl(sock, ["list"]),
+      nitroctl(sock, ["start", ...many]),
+      nitroctl(sock, ["events"]),
+    ]);
+    for (const run of runs) {
+      assert.deepEqual([run.code, run.stdout, run.stderr], [
+        111,
+        "",
+        "nitroctl: too many clients (64); try again\n",
+      ]);
+    }
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,7 +7,37 @@
 
 import { type Command, lookupCommand } from "./commands.ts";
 import type { Invocation } from "./invocation.ts";
-import { UsageError } from "./usage.ts";
+
+/**
+ * The command line is wrong: print the reason and the usage text, exit 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./args.ts";
+ * const e = new UsageError("unknown command: frob");
+ * console.assert(e.message === "unknown command: frob");
+ * ```
+ */
+export class UsageError extends Error {
+  /** Make a usage error with the reason to print above the usage text. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/**
+ * Whether a SERVICE argument is a path rather than a name.
+ *
+ * @example
+ * ```ts
+ * import { isPath } from "./args.ts";
+ * console.assert(isPath(".") && isPath("../web") && !isPath("agetty@tty1"));
+ * ```
+ */
+export function isPath(arg: string): boolean {
+  return arg === "." || arg === ".." || arg.includes("/");
+}
 
 /** A parsed, valid command line. */
 export interface CommandLine {

@@ -13,6 +13,8 @@ export type Arity = "none" | "optional" | "required";
 /** What a command does. */
 export type Action =
   | { kind: "list" }
+  | { kind: "status" }
+  | { kind: "metrics" }
   | { kind: "info" }
   | { kind: "change"; op: "up" | "down" | "restart"; wait?: WaitTarget }
   | { kind: "wait"; wait: WaitTarget }
@@ -22,6 +24,8 @@ export type Action =
   | { kind: "check" }
   | { kind: "rescan" }
   | { kind: "events" }
+  | { kind: "blame" }
+  | { kind: "plot" }
   | { kind: "shutdown" }
   | { kind: "reboot" };
 
@@ -57,6 +61,8 @@ const SIGNAL_COMMANDS: ReadonlyArray<readonly [string, SignalName]> = [
 const COMMANDS: Readonly<Record<string, Command>> = {
   list: { action: { kind: "list" }, services: "optional" },
   l: { action: { kind: "list" }, services: "optional" },
+  status: { action: { kind: "status" }, services: "optional" },
+  metrics: none({ kind: "metrics" }),
   info: none({ kind: "info" }),
   up: change("up"),
   u: change("up"),
@@ -78,6 +84,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   rescan: none({ kind: "rescan" }),
   scan: none({ kind: "rescan" }),
   events: none({ kind: "events" }),
+  blame: none({ kind: "blame" }),
+  plot: none({ kind: "plot" }),
   Shutdown: none({ kind: "shutdown" }),
   Reboot: none({ kind: "reboot" }),
 };

@@ -5,19 +5,25 @@
  */
 
 import { NitroError } from "../client.ts";
-import { UsageError } from "./usage.ts";
+import { UsageError } from "./args.ts";
 
 /** Exit statuses. */
 export const EXIT = {
   /** Everything done. */
   ok: 0,
-  /** A start/restart ended FATAL, or pidof/check found no pid. */
+  /**
+   * A start/restart/wait ended FATAL, pidof/check found no pid, or a
+   * signal found no process to signal.
+   */
   failed: 1,
   /** Bad command line. */
   usage: 2,
   /** `-t` expired first. */
   timeout: 3,
-  /** No such service, bad name, nitro unreachable or refusing. */
+  /**
+   * No such service (even when the others were served), bad name, nitro
+   * unreachable, or refusing (`busy`, shutting down).
+   */
   unavailable: 111,
 } as const;
 

@@ -9,46 +9,56 @@ import type { DaemonInfo, ServiceEvent, ServiceStatus } from "../protocol.ts";
 
 /**
  * One `list` line: `STATE name (pid N) (wstatus N) Ns`, the pid only when
- * there is one, the wait status only when it is not 0.
+ * there is one. The wait status is always there, as nitro prints it, so
+ * that `^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (\d+)\) (\d+)s$` (the
+ * regex of nitro's Prometheus exporter) matches every line. A negative
+ * wait status (a FATAL that no exit of `run` caused) is printed as 0:
+ * `run` has not exited, and the regex takes no minus sign.
  *
  * @example
  * ```ts
  * import { formatStatus } from "./format.ts";
  * const line = formatStatus({ name: "web", state: "UP", pid: 42, wstatus: 0, seconds: 7 });
- * console.assert(line === "UP web (pid 42) 7s");
+ * console.assert(line === "UP web (pid 42) (wstatus 0) 7s");
  * ```
  */
 export function formatStatus(s: ServiceStatus): string {
-  let line = `${s.state} ${s.name}`;
-  if (s.pid !== null) line += ` (pid ${s.pid})`;
-  if (s.wstatus !== 0) line += ` (wstatus ${s.wstatus})`;
-  return `${line} ${s.seconds}s`;
+  const pid = s.pid === null ? "" : `(pid ${s.pid}) `;
+  const wstatus = Math.max(0, Math.trunc(s.wstatus));
+  return `${s.state} ${s.name} ${pid}(wstatus ${wstatus}) ${s.seconds}s`;
 }
 
 /**
- * `info` as `key value` lines. Uptime is shown in whole seconds.
+ * `info` as `key value` lines, every value a number, nitro's keys first:
+ * `pid`, `max_service` (services known), `total_reaps`, `total_sv_reaps`,
+ * then the others. Text facts (dir, version, pid1) are only in `--json`.
  *
  * @example
  * ```ts
  * import { formatInfo } from "./format.ts";
  * const lines = formatInfo({
  *   pid: 1, protocol: 1, version: "0.1.0", services: 3, reaps: 9,
- *   uptime: 61500, dir: "/etc/nitro", pid1: true,
+ *   svReaps: 7, fds: 12, rss: 4096, boot: 5, uptime: 61500,
+ *   dir: "/etc/nitro", pid1: true,
  * });
- * console.assert(lines.includes("uptime 61s"));
+ * console.assert(lines[1] === "max_service 3" && lines.includes("uptime_ms 61500"));
  * ```
  */
 export function formatInfo(info: DaemonInfo): string[] {
-  return [
-    `pid ${info.pid}`,
-    `protocol ${info.protocol}`,
-    `version ${info.version}`,
-    `services ${info.services}`,
-    `reaps ${info.reaps}`,
-    `uptime ${Math.floor(info.uptime / 1000)}s`,
-    `dir ${info.dir}`,
-    `pid1 ${info.pid1}`,
+  const keys: [string, number][] = [
+    ["pid", info.pid],
+    ["max_service", info.services],
+    ["total_reaps", info.reaps],
+    ["total_sv_reaps", info.svReaps],
+    ["uptime_ms", info.uptime],
+    ["protocol", info.protocol],
+    ["fds", info.fds],
+    ["rss_bytes", info.rss],
+    ["boot_ms", info.boot],
   ];
+  return keys
+    .filter(([, value]) => typeof value === "number")
+    .map(([key, value]) => `${key} ${Math.round(value)}`);
 }
 
 /**

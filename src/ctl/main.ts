@@ -7,14 +7,12 @@
  */
 
 import { NitroClient } from "../client.ts";
-import { socketPath } from "../config/socket_path.ts";
-import { parseCommandLine } from "./args.ts";
+import { isPath, parseCommandLine } from "./args.ts";
 import { EXIT, failure } from "./exit.ts";
 import { invocation } from "./invocation.ts";
 import { type Output, stdio } from "./output.ts";
 import { runCommand } from "./run.ts";
-import { resolveServices } from "./services.ts";
-import { USAGE } from "./usage.ts";
+import type { ServiceArgs } from "./services.ts";
 
 /** Longest delay `setTimeout` honours; longer `-t` values mean "no limit". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -41,18 +39,19 @@ export async function main(
     line = await parseCommandLine(await invocation(args));
   } catch (error) {
     io.err(failure(error).message);
-    io.err(USAGE.trimEnd());
+    io.err(await usage());
     return EXIT.usage;
   }
   if (line.help) {
-    io.out(USAGE.trimEnd());
+    io.out(await usage());
     return EXIT.ok;
   }
 
   let client: NitroClient | undefined;
   const work = async () => {
-    const target = resolveServices(line.services, envVar("NITRO_SERVICE"));
-    client = await NitroClient.connect(socketPath());
+    const target = await serviceArgs(line.services);
+    // $NITRO_SOCK, /etc/nitro.sock or the default, as the spec says.
+    client = await NitroClient.connect();
     return await runCommand(client, line, target, io);
   };
   try {
@@ -71,6 +70,22 @@ export async function main(
   } finally {
     client?.close();
   }
+}
+
+/**
+ * The SERVICE arguments to send. Names go as they are; the module that
+ * resolves paths is loaded only when there is one (each module loaded
+ * costs start-up time).
+ */
+async function serviceArgs(args: string[]): Promise<ServiceArgs> {
+  if (!args.some(isPath)) return { services: args };
+  const { resolveServices } = await import("./services.ts");
+  return resolveServices(args, envVar("NITRO_SERVICE"));
+}
+
+/** The usage text, loaded only when it is shown. */
+async function usage(): Promise<string> {
+  return (await import("./usage.ts")).USAGE.trimEnd();
 }
 
 /** `work`, or a rejection with {@link TIMEOUT} after `ms` milliseconds. */

@@ -2,20 +2,31 @@
  * Carry out one nitroctl command over a connected client, print what it
  * answers, and decide the exit status.
  *
+ * Rarely used commands (`status`, `metrics`, `blame`, `plot`) load their
+ * formatting modules only when run: nitroctl's start-up is mostly module
+ * loading, and `list` or `start` should not pay for them.
+ *
  * @module
  */
 
-import { type NitroClient, NitroError, type WaitOptions } from "../client.ts";
-import type { ServiceEvent, ServiceResult } from "../protocol.ts";
+import {
+  type NitroClient,
+  NitroError,
+  type Outgoing,
+  type SendOptions,
+} from "../client.ts";
+import type { OkResponse, ServiceEvent } from "../protocol.ts";
 import type { CommandLine } from "./args.ts";
-import { EXIT } from "./exit.ts";
+import { EXIT, failure } from "./exit.ts";
 import { formatEvent, formatInfo, formatStatus } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { ServiceArgs } from "./services.ts";
 
 /**
  * Run a parsed command; resolve with its exit status. Failures of nitro or
- * of the connection are thrown, for the caller to map.
+ * of the connection are thrown, for the caller to map. Services nitro could
+ * not serve while it served the others are reported on stderr after the
+ * rest is printed, and make the status 111.
  *
  * @example
  * ```ts ignore
@@ -35,24 +46,54 @@ export async function runCommand(
   target: ServiceArgs,
   io: Output,
 ): Promise<number> {
+  const status = await runAction(client, line, target, io);
+  // Paths that did not resolve here, reported as nitro's own errors are.
+  return partial({ ok: true, errors: target.errors }, status, io);
+}
+
+/** {@link runCommand} for the arguments that resolved. */
+async function runAction(
+  client: NitroClient,
+  line: CommandLine,
+  target: ServiceArgs,
+  io: Output,
+): Promise<number> {
   const { action } = line.command;
   const { services, hint } = target;
   const print = (value: unknown) => io.out(JSON.stringify(value));
   const printEvent = (e: ServiceEvent) =>
     line.json ? print(e) : io.out(formatEvent(e));
-  const opts = hint === undefined ? {} : { hint };
-  const waiting: WaitOptions = line.verbose
-    ? { ...opts, verbose: true, onEvent: printEvent }
-    : opts;
+  const named = hint === undefined ? { services } : { services, hint };
+  const some = services.length > 0 ? named : {};
+  const streaming: SendOptions = line.verbose ? { onEvent: printEvent } : {};
+  const verbose = line.verbose ? { verbose: true } : {};
 
   switch (action.kind) {
     case "list": {
-      const list = await client.list(
-        services.length > 0 ? services : undefined,
-        opts,
-      );
+      const answer = await client.send({ op: "list", ...some });
+      const list = field(answer, "services");
       if (line.json) print(list);
       else for (const s of list) io.out(formatStatus(s));
+      return partial(answer, EXIT.ok, io);
+    }
+    case "status": {
+      const answer = await client.send({ op: "status", ...some });
+      const details = field(answer, "details");
+      if (line.json) print(details);
+      else {
+        const { formatDetails } = await import("./status.ts");
+        for (const text of formatDetails(details)) io.out(text);
+      }
+      return partial(answer, EXIT.ok, io);
+    }
+    case "metrics": {
+      const [answer, info, { formatMetrics }] = await Promise.all([
+        client.send({ op: "status" }),
+        client.info(),
+        import("./metrics.ts"),
+      ]);
+      // One write: a scraper reading a pipe never sees half an exposition.
+      io.out(formatMetrics(field(answer, "details"), info).trimEnd());
       return EXIT.ok;
     }
     case "info": {
@@ -62,28 +103,38 @@ export async function runCommand(
       return EXIT.ok;
     }
     case "change": {
-      const results = action.wait === undefined
-        ? await client[action.op](services, opts)
-        : await client[action.op](services, { ...waiting, wait: action.wait });
-      return report(results, line.json, io);
+      const request: Outgoing = action.wait === undefined
+        ? { op: action.op, ...named }
+        : { op: action.op, ...named, wait: action.wait, ...verbose };
+      return report(await client.send(request, streaming), "wait", line, io);
     }
-    case "wait":
+    case "wait": {
+      const request: Outgoing = {
+        op: "wait",
+        ...named,
+        wait: action.wait,
+        ...verbose,
+      };
+      return report(await client.send(request, streaming), "wait", line, io);
+    }
+    case "ready":
       return report(
-        await client.waitFor(services, action.wait, waiting),
-        line.json,
+        await client.send({ op: "ready", ...named }),
+        "wait",
+        line,
         io,
       );
-    case "ready":
-      return report(await client.ready(services, opts), line.json, io);
     case "signal":
       return report(
-        await client.signal(services, action.signal, opts),
-        line.json,
+        await client.send({ op: "signal", ...named, signal: action.signal }),
+        "signal",
+        line,
         io,
       );
     case "pidof":
     case "check": {
-      const pids = await client.pidof(services, opts);
+      const answer = await client.send({ op: "pidof", ...named });
+      const pids = field(answer, "pids");
       if (line.json) print(pids);
       else if (action.kind === "pidof") {
         for (const pid of Object.values(pids)) {
@@ -91,17 +142,26 @@ export async function runCommand(
         }
       }
       const all = Object.values(pids).every((pid) => pid !== null);
-      return all ? EXIT.ok : EXIT.failed;
+      return partial(answer, all ? EXIT.ok : EXIT.failed, io);
     }
     case "rescan":
       await client.rescan();
-      return report([], line.json, io);
+      if (line.json) print([]);
+      return EXIT.ok;
     case "shutdown":
       await goingDown(client.shutdown());
-      return report([], line.json, io);
+      if (line.json) print([]);
+      return EXIT.ok;
     case "reboot":
       await goingDown(client.reboot());
-      return report([], line.json, io);
+      if (line.json) print([]);
+      return EXIT.ok;
+    case "blame":
+      return await (await import("./boot_commands.ts"))
+        .runBlame(client, line, io);
+    case "plot":
+      return await (await import("./boot_commands.ts"))
+        .runPlot(client, line, io);
     case "events": {
       const events = client.events({ replay: line.replay });
       client.close(); // the stream has a connection of its own
@@ -113,12 +173,54 @@ export async function runCommand(
   }
 }
 
-/** Print action results as asked; a service that ended FATAL fails. */
-function report(results: ServiceResult[], json: boolean, io: Output): number {
-  if (json) io.out(JSON.stringify(results));
-  const failed = results.filter((r) => !r.ok);
-  for (const r of failed) io.err(`nitroctl: ${r.name} failed: ${r.state}`);
-  return failed.length > 0 ? EXIT.failed : EXIT.ok;
+/**
+ * Print the results of an action as asked. A service that did not get
+ * where it was asked to go (a wait ended FATAL; a signal found no process)
+ * is named on stderr and makes the status 1.
+ */
+function report(
+  answer: OkResponse,
+  kind: "wait" | "signal",
+  line: CommandLine,
+  io: Output,
+): number {
+  const results = field(answer, "results");
+  if (line.json) io.out(JSON.stringify(results));
+  let status: number = EXIT.ok;
+  for (const r of results) {
+    if (r.ok) continue;
+    io.err(
+      kind === "signal"
+        ? `nitroctl: ${r.name}: no process to signal`
+        : `nitroctl: ${r.name} failed: ${r.state}`,
+    );
+    status = EXIT.failed;
+  }
+  return partial(answer, status, io);
+}
+
+/**
+ * Report each service argument nitro could not serve (after the output
+ * for the others), and make the status 111 if there was one.
+ */
+function partial(answer: OkResponse, status: number, io: Output): number {
+  const errors = answer.errors ?? [];
+  for (const e of errors) {
+    io.err(failure(new NitroError(e.code, e.message, e.service)).message);
+  }
+  return errors.length > 0 ? EXIT.unavailable : status;
+}
+
+/** A payload the answer must carry, or a protocol error. */
+function field<K extends "services" | "details" | "results" | "pids">(
+  answer: OkResponse,
+  key: K,
+): NonNullable<OkResponse[K]> {
+  const value = answer[key];
+  if (value === undefined) {
+    throw new NitroError("protocol", `nitro's answer lacks "${key}"`);
+  }
+  return value as NonNullable<OkResponse[K]>;
 }
 
 /**

@@ -2,37 +2,34 @@
  * SERVICE arguments: names go to nitro as they are; paths (`.`, `..`, or
  * anything with a `/`) become absolute real paths, with `$NITRO_SERVICE` as
  * the hint that tells template instances sharing a directory apart.
+ * Loaded only when an argument is a path.
  *
  * @module
  */
 
 import { NitroError } from "../client.ts";
+import type { ServiceError } from "../protocol.ts";
+import { isPath } from "./args.ts";
+
+export { isPath };
 
 /** Services ready to send, and the hint when any of them is a path. */
 export interface ServiceArgs {
   services: string[];
   hint?: string;
-}
-
-/**
- * Whether a SERVICE argument is a path rather than a name.
- *
- * @example
- * ```ts
- * import { isPath } from "./services.ts";
- * console.assert(isPath(".") && isPath("../web") && !isPath("agetty@tty1"));
- * ```
- */
-export function isPath(arg: string): boolean {
-  return arg === "." || arg === ".." || arg.includes("/");
+  /**
+   * Paths that do not exist: reported, while the other arguments are
+   * still sent (as nitro itself does with unknown names).
+   */
+  errors?: ServiceError[];
 }
 
 /**
  * Resolve SERVICE arguments. Paths resolve as realpath(3) does: relative
  * to the physical cwd, so `..` in a symlinked directory is its target's
- * parent.
+ * parent. A path that does not exist is listed in `errors`.
  *
- * @throws {NitroError} `no-such-service` when a path does not exist.
+ * @throws {NitroError} `no-such-service` when no argument is left to send.
  *
  * @example
  * ```ts ignore
@@ -46,17 +43,28 @@ export function resolveServices(
   hint: string | undefined,
 ): ServiceArgs {
   let paths = false;
-  const services = args.map((arg) => {
-    if (!isPath(arg)) return arg;
+  const services: string[] = [];
+  const errors: ServiceError[] = [];
+  for (const arg of args) {
+    if (!isPath(arg)) {
+      services.push(arg);
+      continue;
+    }
     paths = true;
     try {
-      return Deno.realPathSync(arg);
+      services.push(Deno.realPathSync(arg));
     } catch (error) {
       const why = error instanceof Deno.errors.NotFound
         ? "no such service"
         : `no such service (${error instanceof Error ? error.message : error})`;
-      throw new NitroError("no-such-service", why, arg);
+      errors.push({ service: arg, code: "no-such-service", message: why });
     }
-  });
-  return paths && hint ? { services, hint } : { services };
+  }
+  if (services.length === 0 && errors.length > 0) {
+    const { code, message, service } = errors[0];
+    throw new NitroError(code, message, service);
+  }
+  const target: ServiceArgs = paths && hint ? { services, hint } : { services };
+  if (errors.length > 0) target.errors = errors;
+  return target;
 }

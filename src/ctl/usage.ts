@@ -1,5 +1,7 @@
 /**
- * nitroctl's usage text and the error that makes it show.
+ * nitroctl's usage text. Loaded only when shown (a usage error, `--help`):
+ * Deno pays a fixed cost for each module it loads, and most of nitroctl's
+ * start-up beyond Deno's own is module loading.
  *
  * @module
  */
@@ -10,7 +12,10 @@ export const USAGE =
 
 commands (no command: list):
   list, l [SERVICE...]         one line per service
-  info                         facts about nitro itself
+  status [SERVICE...]          what each service does and why: uptime,
+                               last exit, restarts, logger, FATAL reason
+  metrics                      figures for Prometheus (text format)
+  info                         facts about nitro itself (numbers)
   up, u | down, d              request a state, do not wait
   start | stop | restart       ... and wait for UP | DOWN | UP again
   fast-start | fast-stop | fast-restart, r
@@ -24,34 +29,19 @@ commands (no command: list):
   check                        exit 0 if every service has a pid
   rescan, scan                 re-read the service directory
   events [--replay]            print state changes as they happen
+  blame                        services by time from start to UP since boot
+  plot                         the boot as an SVG picture: plot > boot.svg
   Shutdown | Reboot            bring the system down | reboot it
 
 SERVICE may be a path to a service directory, such as '.'.
 
 options:
   -t SECONDS   give up after SECONDS (exit 3)
-  -v           print each state change of the waited-for services
+  -v           print the state of each waited-for service, then each change
   --json       machine-readable output
   --replay     with events: start with the retained history
 
-exit status: 0 ok, 1 ended FATAL or no pid, 2 usage, 3 timeout,
-111 no such service, bad name or nitro unreachable
+exit status: 0 ok, 1 ended FATAL, no pid or no process to signal,
+2 usage, 3 timeout, 111 no such service (the others are still served),
+bad name, nitro unreachable or busy
 `;
-
-/**
- * The command line is wrong: print the reason and {@link USAGE}, exit 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./usage.ts";
- * const e = new UsageError("unknown command: frob");
- * console.assert(e.message === "unknown command: frob");
- * ```
- */
-export class UsageError extends Error {
-  /** Make a usage error with the reason to print above the usage text. */
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}

@@ -6,8 +6,11 @@
  */
 
 import type {
+  DaemonInfo,
   ErrorCode,
   Request,
+  ServiceDetail,
+  ServiceError,
   ServiceEvent,
   ServiceResult,
   ServiceStatus,
@@ -182,43 +185,85 @@ export function event(
   return { name, state, pid, time: 0 };
 }
 
+/** The details `status` reports for a service of a test table. */
+export function detail(
+  s: ServiceStatus,
+  extra: Partial<ServiceDetail> = {},
+): ServiceDetail {
+  const running = s.state === "UP" || s.state === "STARTING";
+  return {
+    ...s,
+    uptime: running ? s.seconds : null,
+    restarts: 0,
+    lastExit: s.wstatus === 0 ? null : `exited ${(s.wstatus >> 8) & 0xff}`,
+    logger: null,
+    readiness: "timer",
+    reason: s.state === "FATAL" ? "run is not executable" : null,
+    ...extra,
+  };
+}
+
+/** What the fake daemon's `info` answers. */
+export const FAKE_INFO: DaemonInfo = {
+  pid: 1234,
+  protocol: 1,
+  version: "0.1.0-fake",
+  services: 3,
+  reaps: 7,
+  svReaps: 5,
+  fds: 11,
+  rss: 40_000_000,
+  boot: 12,
+  uptime: 61_999,
+  dir: "/etc/nitro",
+  pid1: false,
+};
+
 /**
  * A handler that behaves like a small, idle nitro with these services:
- * answers list/pidof/info from the table, reports `no-such-service` for
- * unknown names, and acknowledges every action with `ok` results whose
- * state is the service's current one.
+ * answers list/status/pidof/info from the table and acknowledges every
+ * action with `ok` results whose state is the service's current one
+ * (`signal` fails for a service without a pid). Unknown names are handled
+ * as nitro does: listed in `errors` while the others are served, or the
+ * whole request refused as `no-such-service` when none is known.
  */
-export function basicHandler(table: ServiceStatus[]): Handler {
+export function basicHandler(
+  table: ServiceStatus[],
+  details: ServiceDetail[] = table.map((s) => detail(s)),
+): Handler {
   const byName = new Map(table.map((s) => [s.name, s]));
   return async (request, reply) => {
-    const names = "services" in request ? request.services ?? [] : [];
-    const missing = names.find((n) => !byName.has(n));
-    if (missing !== undefined) {
-      return await reply.fail("no-such-service", "no such service", missing);
+    const asked = "services" in request ? request.services ?? [] : [];
+    const names = asked.filter((n) => byName.has(n));
+    const errors: ServiceError[] = asked
+      .filter((n) => !byName.has(n))
+      .map((service) => ({
+        service,
+        code: "no-such-service",
+        message: "no such service",
+      }));
+    if (names.length === 0 && errors.length > 0) {
+      const { code, message, service } = errors[0];
+      return await reply.fail(code, message, service);
     }
+    const partial = errors.length > 0 ? { errors } : {};
+    const some = <T extends { name: string }>(rows: T[]) =>
+      "services" in request && request.services !== undefined
+        ? rows.filter((s) => names.includes(s.name))
+        : rows;
     switch (request.op) {
       case "list":
-        return await reply.ok({
-          services: names.length > 0
-            ? table.filter((s) => names.includes(s.name))
-            : table,
-        });
+        return await reply.ok({ services: some(table), ...partial });
+      case "status":
+        return await reply.ok({ details: some(details), ...partial });
       case "info":
         return await reply.ok({
-          info: {
-            pid: 1234,
-            protocol: 1,
-            version: "0.1.0-fake",
-            services: table.length,
-            reaps: 7,
-            uptime: 61_999,
-            dir: "/etc/nitro",
-            pid1: false,
-          },
+          info: { ...FAKE_INFO, services: table.length },
         });
       case "pidof":
         return await reply.ok({
           pids: Object.fromEntries(names.map((n) => [n, byName.get(n)!.pid])),
+          ...partial,
         });
       case "events":
         return; // streams nothing until the test says so
@@ -226,9 +271,9 @@ export function basicHandler(table: ServiceStatus[]): Handler {
         const results: ServiceResult[] = names.map((n) => ({
           name: n,
           state: byName.get(n)!.state,
-          ok: true,
+          ok: request.op !== "signal" || byName.get(n)!.pid !== null,
         }));
-        return await reply.ok({ results });
+        return await reply.ok({ results, ...partial });
       }
     }
   };
