@@ -3,15 +3,24 @@
  * machine, with exactly the permissions of {@link PERMISSIONS}.
  *
  * ```sh
- * deno task install   # launchers in ${DENO_INSTALL_ROOT:-~/.deno}/bin
- * deno task compile   # self-contained binaries in dist/
+ * deno task install            # nitro, nitroctl in ${DENO_INSTALL_ROOT:-~/.deno}/bin
+ * deno task install --system   # also halt, poweroff, reboot, init
+ * deno task install --root /mnt/initrd --deno /bin/deno --src /nitro
+ * deno task compile            # self-contained binaries in dist/
  * ```
  *
- * `install` writes shell launchers (`deno install --global`) that run this
- * checkout's `cli/*.ts`: `nitro` (the pid-1 capable flavour), `nitroctl`,
- * and `halt`, `poweroff`, `reboot`, `init`, which are nitroctl with
- * `--as=NAME` baked in (under `deno run` argv[0] is `deno`, so the name
- * cannot come from argv[0]; see src/ctl/invocation.ts).
+ * `install` writes one `#!/bin/sh` launcher per program that `exec`s the
+ * Deno that ran the install by its absolute path (`Deno.execPath()`), on
+ * this checkout's `cli/*.ts`. It needs no `deno` on PATH, no `$0`, no
+ * `/usr/bin/env` and no `/proc`, so the `nitro` launcher also works as pid 1
+ * (`init=`, `rdinit=`): after the exec, Deno itself is pid 1. `halt`,
+ * `poweroff`, `reboot` and `init` (only with `--system`) are nitroctl with
+ * `--as=NAME` baked in: under `deno run` argv[0] is `deno`, so the name
+ * cannot come from argv[0] (see src/ctl/invocation.ts).
+ *
+ * For an image built elsewhere (an initramfs, a container), `--root`,
+ * `--deno` and `--src` say where the launchers go, and where Deno and the
+ * checkout are as seen from inside that image.
  *
  * `compile` writes `dist/nitro` and `dist/nitroctl` with `deno compile`, and
  * `dist/halt`, `dist/poweroff`, `dist/reboot`, `dist/init` as symlinks to
@@ -23,12 +32,17 @@
  * @module
  */
 
-import { join } from "node:path";
+import { isAbsolute, join, normalize, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { type EntryPoint, PERMISSIONS } from "./permissions.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+/** This checkout, without a trailing slash. */
+const ROOT = normalize(new URL("../", import.meta.url).pathname).replace(
+  /\/$/,
+  "",
+);
 
-/** The nitroctl personalities that get a launcher of their own. */
+/** The nitroctl personalities installed only with `--system`. */
 export const SYSV_NAMES = ["halt", "poweroff", "reboot", "init"] as const;
 
 /** One program to install or compile. */
@@ -43,8 +57,8 @@ export interface Target {
   args: string[];
 }
 
-/** Everything `install` installs. */
-export const INSTALL_TARGETS: Target[] = [
+/** What every install installs: the daemon and the control tool. */
+export const BASE_TARGETS: readonly Target[] = [
   {
     name: "nitro",
     permissions: "nitro-init",
@@ -57,13 +71,29 @@ export const INSTALL_TARGETS: Target[] = [
     script: "cli/nitroctl.ts",
     args: [],
   },
-  ...SYSV_NAMES.map((name): Target => ({
-    name,
-    permissions: "nitroctl",
-    script: "cli/nitroctl.ts",
-    args: [`--as=${name}`],
-  })),
 ];
+
+/** What `--system` adds: nitroctl as the sysvinit tools of a machine. */
+export const SYSTEM_TARGETS: readonly Target[] = SYSV_NAMES.map((
+  name,
+): Target => ({
+  name,
+  permissions: "nitroctl",
+  script: "cli/nitroctl.ts",
+  args: [`--as=${name}`],
+}));
+
+/** The targets of one install. */
+export function installTargets(system: boolean): Target[] {
+  return system ? [...BASE_TARGETS, ...SYSTEM_TARGETS] : [...BASE_TARGETS];
+}
+
+/**
+ * Flags every launcher passes besides the permissions: no download or
+ * check chatter, and never an interactive permission prompt (which would
+ * hang a pid 1 on a console).
+ */
+export const RUN_FLAGS = ["--quiet", "--no-prompt"] as const;
 
 /** Where `install` puts launchers: `$DENO_INSTALL_ROOT` or `~/.deno`. */
 export function installRoot(
@@ -77,23 +107,147 @@ export function installRoot(
   return join(env.HOME, ".deno");
 }
 
-/** The `deno install` arguments for one target. */
-export function installArgs(root: string, t: Target): string[] {
-  return [
-    "install",
-    "--global",
-    "--force",
-    "--root",
-    root,
+/** What one `install` does. */
+export interface InstallOptions {
+  /** Launchers go to `root/bin`. */
+  root: string;
+  /** Absolute path of the Deno the launchers exec. */
+  deno: string;
+  /** Absolute path of the checkout the launchers run. */
+  src: string;
+  /** Also install halt, poweroff, reboot and init. */
+  system: boolean;
+}
+
+/** Usage of `ci/build.ts`. */
+export const USAGE = [
+  "usage: deno task install [--system] [--root DIR] [--deno PATH] [--src DIR]",
+  "       deno task compile",
+  "",
+  "  --system     also install halt, poweroff, reboot and init (nitroctl under",
+  "               those names) for a machine that nitro boots",
+  "  --root DIR   put the launchers in DIR/bin",
+  "               (default $DENO_INSTALL_ROOT, else ~/.deno)",
+  "  --deno PATH  absolute path of the Deno the launchers run",
+  "               (default: the Deno running this install)",
+  "  --src DIR    absolute path of this checkout as the launchers see it",
+  "               (default: where it is now)",
+].join("\n");
+
+/**
+ * Parse `install`'s arguments; `defaults` supplies what is not given, and
+ * `defaults.cwd` is where a relative `--root` is taken from.
+ * Returns the options, a message saying what is wrong, or a request for
+ * help.
+ */
+export function parseInstallArgs(
+  args: string[],
+  defaults: { root: () => string; deno: string; src: string; cwd: string },
+): InstallOptions | { error: string } | { help: true } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        system: { type: "boolean", default: false },
+        root: { type: "string" },
+        deno: { type: "string" },
+        src: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  if (values.help) return { help: true };
+  for (const key of ["deno", "src"] as const) {
+    const value = values[key];
+    if (value !== undefined && !isAbsolute(value)) {
+      return { error: `--${key} must be an absolute path, not ${value}` };
+    }
+  }
+  if (values.root === "") return { error: "--root must not be empty" };
+  try {
+    return {
+      root: resolve(defaults.cwd, values.root ?? defaults.root()),
+      deno: values.deno ?? defaults.deno,
+      src: normalize(values.src ?? defaults.src).replace(/(.)\/$/, "$1"),
+      system: values.system ?? false,
+    };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+/** Shell-quote one word (single quotes unless plainly safe). */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word)
+    ? word
+    : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** First comment line of every launcher: marks the file as ours. */
+export const LAUNCHER_MARK = "written by `deno task install` of nitro";
+
+/**
+ * The text of one launcher: a POSIX shell script that execs `deno` by its
+ * absolute path with the target's permissions. Pure.
+ */
+export function launcher(
+  t: Target,
+  opts: { deno: string; src: string },
+): string {
+  const command = [
+    opts.deno,
+    "run",
+    ...RUN_FLAGS,
     "--config",
-    join(ROOT, "deno.json"),
-    "-n",
-    t.name,
+    join(opts.src, "deno.json"),
     ...PERMISSIONS[t.permissions],
-    join(ROOT, t.script),
-    // `--` so that deno takes `--as=halt` as a script argument to bake in.
-    ...(t.args.length > 0 ? ["--", ...t.args] : []),
-  ];
+    join(opts.src, t.script),
+    ...t.args,
+  ].map(shellQuote).join(" ");
+  const deno = shellQuote(opts.deno);
+  return [
+    "#!/bin/sh",
+    `# ${t.name}: ${LAUNCHER_MARK} (ci/build.ts).`,
+    "# Deno by absolute path: needs no deno on PATH and no /proc (works as pid 1).",
+    `if [ ! -x ${deno} ]; then`,
+    `  echo "${t.name}: cannot run ${
+      opts.deno.replace(/["$`\\]/g, "\\$&")
+    }, the Deno it was installed with; install again: deno task install" >&2`,
+    "  exit 127",
+    "fi",
+    `exec ${command} "$@"`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Why the Deno at `path` may vanish (npx's cache, another cache, a
+ * temporary directory), or null when it looks lasting. Pure.
+ */
+export function throwAwayDeno(
+  path: string,
+  env: { HOME?: string; XDG_CACHE_HOME?: string; TMPDIR?: string },
+): string | null {
+  const segments = normalize(path).split("/");
+  if (segments.includes("_npx")) return "npx's package cache";
+  const under = (dir: string | undefined) => {
+    if (!dir || !isAbsolute(dir)) return false;
+    const rel = relative(dir, path);
+    return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+  };
+  if (
+    under(env.XDG_CACHE_HOME) ||
+    (env.HOME && (under(join(env.HOME, ".cache")) ||
+      under(join(env.HOME, ".npm")))) ||
+    segments.some((s) => s === ".cache" || s === "_cacache")
+  ) {
+    return "a cache directory";
+  }
+  if (under("/tmp") || under(env.TMPDIR)) return "a temporary directory";
+  return null;
 }
 
 /** The `deno compile` arguments for one entry point. */
@@ -110,42 +264,120 @@ export function compileArgs(out: string, t: Target): string[] {
   ];
 }
 
-/** Run deno; its output is shown only when it fails, unless `verbose`. */
-async function deno(args: string[], verbose = false): Promise<number> {
+/** Run deno; its output is shown (it is a long build). */
+async function deno(args: string[]): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
     args,
     stdin: "null",
-    stdout: verbose ? "inherit" : "piped",
-    stderr: verbose ? "inherit" : "piped",
+    stdout: "inherit",
+    stderr: "inherit",
   }).output();
-  if (!verbose && out.code !== 0) {
-    await Deno.stderr.write(out.stdout);
-    await Deno.stderr.write(out.stderr);
-  }
   return out.code;
 }
 
-async function install(): Promise<number> {
-  const root = installRoot();
-  const bin = join(root, "bin");
-  for (const t of INSTALL_TARGETS) {
-    const code = await deno(installArgs(root, t));
-    if (code !== 0) {
-      console.error(`build: deno install of ${t.name} failed (exit ${code})`);
-      return code;
+/** Write `text` to `path` as an executable, replacing it atomically. */
+async function writeExecutable(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  await Deno.writeTextFile(tmp, text, { mode: 0o755 });
+  await Deno.chmod(tmp, 0o755); // The umask may have taken bits away.
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Whether `path` is a launcher of ours (or of the older `deno install`
+ * based installer) for the sysvinit name `name`, and may be removed.
+ */
+async function isOurSysvLauncher(path: string, name: string) {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.length < 4096 && text.includes("cli/nitroctl.ts") &&
+      text.includes(`--as=${name}`);
+  } catch {
+    return false;
+  }
+}
+
+async function install(args: string[]): Promise<number> {
+  const parsed = parseInstallArgs(args, {
+    root: () => installRoot(),
+    deno: Deno.execPath(),
+    src: ROOT,
+    // `deno task` runs in the checkout; INIT_CWD is where the user was.
+    cwd: Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+  });
+  if ("help" in parsed) {
+    console.log(USAGE);
+    return 0;
+  }
+  if ("error" in parsed) {
+    console.error(`build: ${parsed.error}\n${USAGE}`);
+    return 2;
+  }
+  const bin = join(parsed.root, "bin");
+  await Deno.mkdir(bin, { recursive: true });
+  const targets = installTargets(parsed.system);
+  for (const t of targets) {
+    try {
+      await writeExecutable(join(bin, t.name), launcher(t, parsed));
+    } catch (err) {
+      console.error(
+        `build: cannot write ${join(bin, t.name)}: ${(err as Error).message}`,
+      );
+      return 1;
     }
   }
-  const names = INSTALL_TARGETS.map((t) => t.name).join(", ");
+  // An earlier install may have put these on PATH without being asked.
+  const removed: string[] = [];
+  if (!parsed.system) {
+    for (const name of SYSV_NAMES) {
+      const path = join(bin, name);
+      if (await isOurSysvLauncher(path, name)) {
+        await Deno.remove(path);
+        removed.push(name);
+      }
+    }
+  }
+
+  const names = targets.map((t) => t.name).join(", ");
   console.log(`installed ${names} in ${bin}`);
-  console.log(`they run this checkout (${ROOT}): keep it where it is.`);
+  console.log(
+    `they run ${parsed.src} with ${parsed.deno}: keep both where they are.`,
+  );
+  if (removed.length > 0) {
+    console.log(`removed ${removed.join(", ")} of an earlier install.`);
+  }
   const path = (Deno.env.get("PATH") ?? "").split(":");
   if (!path.includes(bin)) {
     console.log(`add it to PATH:  export PATH="${bin}:$PATH"`);
   }
-  console.log(
-    `note: ${SYSV_NAMES.join(", ")} talk to nitro; ` +
-      `put ${bin} first in PATH only on machines nitro boots.`,
-  );
+  if (parsed.system) {
+    console.log(
+      `note: ${SYSV_NAMES.join(", ")} shut down or reboot through nitro; ` +
+        `put ${bin} first in PATH only on machines nitro boots.`,
+    );
+  } else {
+    console.log(
+      `for a machine that nitro boots, ${SYSV_NAMES.join(", ")} too: ` +
+        `deno task install --system`,
+    );
+  }
+  const why = throwAwayDeno(parsed.deno, {
+    HOME: Deno.env.get("HOME"),
+    XDG_CACHE_HOME: Deno.env.get("XDG_CACHE_HOME"),
+    TMPDIR: Deno.env.get("TMPDIR"),
+  });
+  if (why !== null) {
+    console.error(
+      [
+        "",
+        `note: the launchers run ${parsed.deno},`,
+        `which lives in ${why}: it may be deleted at any time, and then`,
+        "nitro and nitroctl stop working. For a lasting Deno, and launchers that use it:",
+        `  npm install -g deno@${Deno.version.deno}`,
+        "  deno task install" + (parsed.system ? " --system" : ""),
+      ].join("\n"),
+    );
+  }
   return 0;
 }
 
@@ -164,9 +396,9 @@ async function compile(): Promise<number> {
       return 1;
     }
   }
-  for (const t of INSTALL_TARGETS.slice(0, 2)) {
+  for (const t of BASE_TARGETS) {
     const out = join(dist, t.name);
-    const code = await deno(compileArgs(out, t), true);
+    const code = await deno(compileArgs(out, t));
     if (code !== 0) {
       console.error(
         [
@@ -198,9 +430,8 @@ async function compile(): Promise<number> {
 
 if (import.meta.main) {
   const [what, ...rest] = Deno.args;
-  if (rest.length > 0 || (what !== "install" && what !== "compile")) {
-    console.error("usage: deno run -A ci/build.ts install|compile");
-    Deno.exit(2);
-  }
-  Deno.exit(what === "install" ? await install() : await compile());
+  if (what === "install") Deno.exit(await install(rest));
+  if (what === "compile" && rest.length === 0) Deno.exit(await compile());
+  console.error(USAGE);
+  Deno.exit(2);
 }

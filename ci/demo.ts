@@ -17,6 +17,12 @@
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import {
+  BASE_TARGETS,
+  launcher as launcherText,
+  LAUNCHER_MARK,
+  shellQuote as q,
+} from "./build.ts";
 import { PERMISSIONS } from "./permissions.ts";
 import { descendantsOf } from "./proc.ts";
 
@@ -41,11 +47,66 @@ export async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-/** Shell-quote one word. */
-function q(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word)
-    ? word
-    : `'${word.replaceAll("'", `'\\''`)}'`;
+/**
+ * The `nitroctl` of `deno task install` that a user's shell finds first on
+ * `path`, or null. Only our launchers count: another program of that name
+ * (C nitro's nitroctl) speaks another protocol. Pure but for `read`.
+ *
+ * @param read Reads a file's text; null when it cannot be read.
+ */
+export function installedNitroctl(
+  path: string,
+  read: (file: string) => string | null,
+): string | null {
+  for (const dir of path.split(":")) {
+    if (!dir.startsWith("/")) continue;
+    const text = read(join(dir, "nitroctl"));
+    if (text === null) continue;
+    return text.includes(LAUNCHER_MARK) ? join(dir, "nitroctl") : null;
+  }
+  return null;
+}
+
+/** Text of a small executable file, or null. */
+function readLauncher(file: string): string | null {
+  try {
+    const st = Deno.statSync(file);
+    if (!st.isFile || ((st.mode ?? 0) & 0o111) === 0 || st.size > 4096) {
+      return null;
+    }
+    return Deno.readTextFileSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The banner's lines: how to reach this demo from another shell with
+ * commands that work as the user ran the demo, with no `deno` on PATH
+ * needed. `installed` is the user's own nitroctl launcher, if any; else
+ * `bin` (holding the demo's launcher) goes first in PATH.
+ */
+export function banner(
+  opts: { sock: string; bin: string; installed: string | null },
+): string[] {
+  const setup = [`  export NITRO_SOCK=${q(opts.sock)}`];
+  if (opts.installed === null) {
+    setup.push(`  export PATH=${q(opts.bin)}:"$PATH"`);
+  }
+  return [
+    "",
+    opts.installed === null
+      ? "In another terminal, talk to it (the nitroctl in PATH runs this Deno):"
+      : `In another terminal, talk to it with your ${opts.installed}:`,
+    ...setup,
+    "  nitroctl list                # every service, its state and pid",
+    "  nitroctl status web db       # why each is in its state",
+    "  nitroctl events --replay     # what happened so far, then live (Ctrl-C)",
+    "  nitroctl plot > boot.svg     # the boot as a picture",
+    "Then try: start backup, up greeter@you, restart web, stop db, metrics",
+    "(see fixtures/demo/README.md). Ctrl-C here shuts nitro down.",
+    "",
+  ];
 }
 
 async function main(): Promise<number> {
@@ -57,13 +118,12 @@ async function main(): Promise<number> {
   await Deno.remove(join(dir, "README.md")).catch(() => {});
 
   const deno = Deno.execPath();
-  const ctlArgs = ["run", "--quiet", ...PERMISSIONS.nitroctl];
-  const ctlScript = join(ROOT, "cli/nitroctl.ts");
   await Deno.mkdir(bin);
   const launcher = join(bin, "nitroctl");
+  const nitroctl = BASE_TARGETS.find((t) => t.name === "nitroctl")!;
   await Deno.writeTextFile(
     launcher,
-    `#!/bin/sh\nexec ${[deno, ...ctlArgs, ctlScript].map(q).join(" ")} "$@"\n`,
+    launcherText(nitroctl, { deno, src: ROOT.replace(/\/$/, "") }),
   );
   await Deno.chmod(launcher, 0o755);
 
@@ -75,20 +135,8 @@ async function main(): Promise<number> {
 
   const say = (s: string) => console.log(`\x1b[1m${s}\x1b[0m`);
   say(`nitro demo: services in ${dir}`);
-  console.log(
-    [
-      "",
-      "In another terminal, talk to it with any of:",
-      `  NITRO_SOCK=${q(sock)} deno task nitroctl list`,
-      `  NITRO_SOCK=${q(sock)} deno run ${
-        [...PERMISSIONS.nitroctl, ctlScript].map(q).join(" ")
-      } list`,
-      `  NITRO_SOCK=${q(sock)} ${q(launcher)} list`,
-      "Then try: start backup, up greeter@you, restart web, stop db, events",
-      "(see fixtures/demo/README.md). Ctrl-C here shuts nitro down.",
-      "",
-    ].join("\n"),
-  );
+  const installed = installedNitroctl(Deno.env.get("PATH") ?? "", readLauncher);
+  console.log(banner({ sock, bin, installed }).join("\n"));
 
   // A session of its own: Ctrl-C in this terminal must not reach nitro
   // (SIGINT = reboot); this process forwards it as SIGTERM = shutdown.

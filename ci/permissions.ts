@@ -8,6 +8,8 @@
  * @module
  */
 
+import { LIBC_PATHS } from "../src/init/libc_paths.ts";
+
 /**
  * V8 without its optimising compilers: the daemon's JavaScript is small and
  * mostly idle, and this saves it a sixth of its resident memory.
@@ -22,6 +24,8 @@ const DAEMON = [
   "--allow-run",
   "--allow-env",
   "--allow-net",
+  // Its own uid: who may own the directories on the way to its runtime files.
+  "--allow-sys=uid",
 ] as const;
 
 /** Permission (and runtime) flags per entry point. */
@@ -36,14 +40,11 @@ export const PERMISSIONS = {
   /**
    * The daemon as pid 1: the above plus FFI, for libc's reboot, mount,
    * waitid and friends. Only this flavour may load the FFI module.
-   * `--allow-ffi` is scoped to libc's absolute paths (a soname does not
-   * work scoped in Deno 2.9.6); must equal `LIBC_PATHS` in
-   * `src/init/libc_paths.ts` (tests/init_libc_test.ts checks).
+   * `--allow-ffi` is scoped to libc's absolute paths, `LIBC_PATHS` of
+   * `src/init/libc_paths.ts`, the very list the FFI module opens (a soname
+   * does not work scoped in Deno 2.9.6).
    */
-  "nitro-init": [
-    ...DAEMON,
-    "--allow-ffi=/lib/x86_64-linux-gnu/libc.so.6,/lib/aarch64-linux-gnu/libc.so.6,/lib64/libc.so.6,/usr/lib/libc.so.6,/lib/libc.so.7",
-  ],
+  "nitro-init": [...DAEMON, `--allow-ffi=${LIBC_PATHS.join(",")}`],
   /**
    * The control tool: talks to a Unix socket (network access, for Deno) and
    * resolves service paths. It cannot run processes or load libraries.

@@ -1,31 +1,61 @@
 /**
- * `deno task demo` end to end: the demo prints how to reach it, its services
- * come up and answer nitroctl, and SIGTERM to the demo (what it does on
- * Ctrl-C too) shuts nitro down cleanly and removes the temporary directory.
+ * `deno task demo` end to end: the demo prints how to reach it, in commands
+ * that work with no `deno` on PATH; its services come up and answer those
+ * very commands, and SIGTERM to the demo (what it does on Ctrl-C too) shuts
+ * nitro down cleanly and removes the temporary directory.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { PERMISSIONS } from "../ci/permissions.ts";
+import { join } from "node:path";
+import { banner, installedNitroctl } from "../ci/demo.ts";
+import { LAUNCHER_MARK } from "../ci/build.ts";
 import { descendantsOf, eventually } from "./helpers/nitro.ts";
+import { pathWithoutDeno } from "./helpers/no_deno.ts";
+import { procStat, REPO_ROOT as ROOT } from "./helpers/common.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
-
-/** Start time of a process (field 22 of /proc/PID/stat), or null if gone. */
-function startTime(pid: number): string | null {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return null;
-  }
+/** Start time of a process, or null if gone: tells a reused pid. */
+function startTime(pid: number): number | null {
+  return procStat(pid)?.starttime ?? null;
 }
 
-Deno.test("demo: services come up, nitroctl reaches them, SIGTERM ends it", async () => {
+Deno.test("demo: the banner uses the user's installed nitroctl, only ours", () => {
+  const files: Record<string, string> = {
+    "/a/nitroctl": "#!/bin/sh\nexec something else\n",
+    "/b/nitroctl":
+      `#!/bin/sh\n# nitroctl: ${LAUNCHER_MARK}\nexec /d/deno run\n`,
+  };
+  const read = (f: string) => files[f] ?? null;
+  assert.equal(installedNitroctl("/x:/b:/a", read), "/b/nitroctl");
+  // C nitro's nitroctl first on PATH: that is what the user's shell runs.
+  assert.equal(installedNitroctl("/a:/b", read), null);
+  assert.equal(installedNitroctl("rel:/x", read), null);
+
+  const mine = banner({ sock: "/t/s", bin: "/t/bin", installed: null });
+  assert.ok(mine.includes("  export NITRO_SOCK=/t/s"));
+  assert.ok(mine.includes(`  export PATH=/t/bin:"$PATH"`));
+  const theirs = banner({ sock: "/t/s", bin: "/t/bin", installed: "/b/x" });
+  assert.ok(!theirs.some((l) => l.includes("export PATH")));
+  for (const lines of [mine, theirs]) {
+    const text = lines.join("\n");
+    assert.doesNotMatch(text, /deno task/);
+    assert.match(text, /^ {2}nitroctl plot > boot\.svg/m);
+    assert.match(text, /^ {2}nitroctl status /m);
+    assert.match(text, /^ {2}nitroctl list/m);
+  }
+});
+
+Deno.test("demo: services come up, its banner's commands reach them, SIGTERM ends it", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "nitro-demo-test-" });
+  const path = await pathWithoutDeno(join(tmp, "path"));
+  // HOME kept: Deno's module cache lives there.
+  const env = { PATH: path, HOME: Deno.env.get("HOME") ?? tmp };
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", "ci/demo.ts"],
     cwd: ROOT,
+    env,
+    clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -47,11 +77,11 @@ Deno.test("demo: services come up, nitroctl reaches them, SIGTERM ends it", asyn
   ]);
   // Processes of the demo, with their start times: killed at the end only
   // if still the same process (a pid may be reused once they are gone).
-  let leftovers: [number, string | null][] = [];
+  let leftovers: [number, number | null][] = [];
   try {
-    await eventually(() => /NITRO_SOCK=(\S+) deno task nitroctl/.test(out));
-    const sock = out.match(/NITRO_SOCK=(\S+) deno task nitroctl/)![1];
-    assert.ok(out.includes(`deno run ${PERMISSIONS.nitroctl.join(" ")} `));
+    await eventually(() => /^ {2}nitroctl list/m.test(out));
+    const setup = out.split("\n").filter((l) => l.startsWith("  export "));
+    const sock = setup[0].match(/^ {2}export NITRO_SOCK=(\S+)$/)![1];
     await eventually(
       () => out.includes("db: ready") && out.includes("hello, world!"),
       15_000,
@@ -59,10 +89,12 @@ Deno.test("demo: services come up, nitroctl reaches them, SIGTERM ends it", asyn
     );
     // LOG stamps every line with the time.
     assert.match(out, /^\d\d:\d\d:\d\d web: listening/m);
-    const list = await new Deno.Command(Deno.execPath(), {
-      args: ["run", ...PERMISSIONS.nitroctl, "cli/nitroctl.ts", "list"],
-      cwd: ROOT,
-      env: { NITRO_SOCK: sock },
+    // The banner's commands, as a user pastes them into a shell that has
+    // no deno on PATH.
+    const list = await new Deno.Command("/bin/sh", {
+      args: ["-c", [...setup, "nitroctl list"].join("\n")],
+      env,
+      clearEnv: true,
       stdin: "null",
     }).output();
     const text = dec.decode(list.stdout);
@@ -74,14 +106,26 @@ Deno.test("demo: services come up, nitroctl reaches them, SIGTERM ends it", asyn
 
     leftovers = descendantsOf(child.pid).map((p) => [p, startTime(p)]);
     child.kill("SIGTERM");
-    const status = await child.status;
+    // Bounded: a nitro that cannot shut down must fail the test, not hang it.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = await Promise.race([
+      child.status,
+      new Promise<null>((resolve) =>
+        timer = setTimeout(() => resolve(null), 30_000)
+      ),
+    ]);
+    clearTimeout(timer);
+    assert.ok(
+      status !== null,
+      `the demo did not end on SIGTERM:\n${out}${err}`,
+    );
     await reading;
     assert.equal(status.code, 0, err);
     assert.match(out, /SYS\/finish: going down for shutdown/);
     assert.match(out, /web: SIGTERM/);
     assert.match(out, /nitro exited with status 0/);
-    const tmp = sock.slice(0, sock.lastIndexOf("/"));
-    await assert.rejects(() => Deno.stat(tmp), Deno.errors.NotFound);
+    const demoDir = sock.slice(0, sock.lastIndexOf("/"));
+    await assert.rejects(() => Deno.stat(demoDir), Deno.errors.NotFound);
   } finally {
     if (leftovers.length === 0) {
       leftovers = descendantsOf(child.pid).map((p) => [p, startTime(p)]);
@@ -101,5 +145,6 @@ Deno.test("demo: services come up, nitroctl reaches them, SIGTERM ends it", asyn
         // Gone, as it should be.
       }
     }
+    await Deno.remove(tmp, { recursive: true });
   }
 });

@@ -1,0 +1,148 @@
+/**
+ * The reference pages docs/nitro.8.md and docs/nitroctl.1.md keep up with
+ * the code: every op, error code, state, signal, metric family and command
+ * word the code knows is documented, and the pages link only inside the
+ * repository.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { dirname, join, resolve } from "node:path";
+import {
+  ERROR_CODES,
+  OPS,
+  SIGNALS,
+  STATES,
+  WAIT_TARGETS,
+} from "../src/protocol.ts";
+import { lookupCommand } from "../src/ctl/commands.ts";
+import { formatMetrics } from "../src/ctl/metrics.ts";
+import { USAGE } from "../src/ctl/usage.ts";
+import { REPO_ROOT as ROOT } from "./helpers/common.ts";
+
+const NITRO = join(ROOT, "docs/nitro.8.md");
+const NITROCTL = join(ROOT, "docs/nitroctl.1.md");
+
+/** Whether `text` has `word` as inline code. */
+function mentions(text: string, word: string): boolean {
+  return text.includes("`" + word + "`");
+}
+
+Deno.test("docs: nitroctl.1 documents every op, error code, wait target, signal", async () => {
+  const text = await Deno.readTextFile(NITROCTL);
+  for (const op of OPS) assert.ok(mentions(text, op), `op ${op}`);
+  for (const code of ERROR_CODES) assert.ok(mentions(text, code), code);
+  for (const w of WAIT_TARGETS) assert.ok(mentions(text, w), `wait ${w}`);
+  for (const s of SIGNALS) assert.ok(text.includes(s), s);
+  for (const field of ["errors", "hint", "replay", "verbose", "id"]) {
+    assert.match(text, new RegExp(`\`${field}[?:\`]`), field);
+  }
+  for (const status of ["0", "1", "2", "3", "111"]) {
+    assert.match(text, new RegExp(`^- \\*\\*${status}\\*\\*: `, "m"), status);
+  }
+});
+
+Deno.test("docs: nitroctl.1 documents every command word of the usage text", async () => {
+  const text = await Deno.readTextFile(NITROCTL);
+  // The command column of nitroctl's own usage: its words and aliases.
+  const section = USAGE.slice(
+    USAGE.indexOf("commands"),
+    USAGE.indexOf("SERVICE may"),
+  );
+  const words = new Set<string>();
+  for (const line of section.split("\n").slice(1)) {
+    // Command lines are indented by two; their descriptions follow after
+    // two or more blanks, continuation lines are indented further.
+    if (!/^ {2}\S/.test(line)) continue;
+    const column = line.trim().split(/\s{2,}/)[0];
+    for (const w of column.split(/[\s,|]+/)) {
+      if (/^[A-Za-z0-9-]+$/.test(w) && w !== "SERVICE") words.add(w);
+    }
+  }
+  assert.ok(words.size >= 30, [...words].join(" "));
+  for (const word of words) {
+    assert.ok(lookupCommand(word) !== undefined, `${word} is a command`);
+    assert.ok(mentions(text, word), `nitroctl.1 documents ${word}`);
+  }
+  for (const alias of ["halt", "poweroff", "reboot", "init 0", "init q"]) {
+    assert.ok(mentions(text, alias), alias);
+  }
+});
+
+Deno.test("docs: nitroctl.1 names every metric family", async () => {
+  const text = await Deno.readTextFile(NITROCTL);
+  const sample = formatMetrics([{
+    name: "web",
+    state: "UP",
+    pid: 42,
+    wstatus: 0,
+    seconds: 7,
+    uptime: 7,
+    restarts: 0,
+    lastExit: null,
+    logger: null,
+    readiness: "timer",
+    reason: null,
+  }], {
+    pid: 1,
+    protocol: 1,
+    version: "0.1.0",
+    services: 1,
+    reaps: 9,
+    svReaps: 7,
+    fds: 12,
+    rss: 4096,
+    boot: 5,
+    uptime: 61500,
+    dir: "/etc/nitro",
+    pid1: true,
+  });
+  const families = [...sample.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+  assert.ok(families.length >= 5);
+  for (const f of families) assert.ok(mentions(text, f), f);
+});
+
+Deno.test("docs: nitro.8 documents states, files, signals and SYS scripts", async () => {
+  const text = await Deno.readTextFile(NITRO);
+  for (const s of STATES) assert.match(text, new RegExp(`^\\| ${s} `, "m"), s);
+  for (
+    const word of [
+      "setup",
+      "run",
+      "finish",
+      "log",
+      "down",
+      "down-signal",
+      "notification-fd",
+      "SYS/setup",
+      "SYS/finish",
+      "SYS/final",
+      "SYS/fatal",
+      "SYS/reincarnate",
+      "LOG",
+      "LOG@",
+      "NITRO_SOCK",
+      "NITRO_SERVICE",
+      "finish STATUS SIGNAL",
+    ]
+  ) {
+    assert.ok(mentions(text, word), word);
+  }
+  for (const sig of ["SIGHUP", "SIGINT", "SIGTERM"]) {
+    assert.ok(text.includes(sig), sig);
+  }
+});
+
+Deno.test("docs: the pages link only to files inside the repository", async () => {
+  for (const page of [NITRO, NITROCTL]) {
+    const text = await Deno.readTextFile(page);
+    assert.doesNotMatch(text, /shared\/spec|\.\.\/shared/);
+    for (const [, target] of text.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const path = resolve(dirname(page), target);
+      assert.ok(path.startsWith(ROOT), `${target} leaves the repository`);
+      await Deno.stat(path); // Throws when the link is broken.
+    }
+  }
+});
