@@ -394,6 +394,8 @@ Deno.test("names with control characters, DEL or invalid UTF-8: bad-name from th
     const esc = await n.ctl(["up", "tpl@a\x1b[2Jb"]);
     assert.equal(esc.code, 111);
     assert.match(esc.stderr, /control character 0x1b/);
+    // The name is echoed with its escape made visible, never raw.
+    assert.ok(!esc.stderr.includes("\x1b"), JSON.stringify(esc.stderr));
     // Straight through the protocol: NUL, DEL, a lone surrogate.
     for (const name of ["web\0", "tpl@\x7f", "tpl@\ud800"]) {
       const r = await request(n.sock, { op: "up", services: [name] });

@@ -37,5 +37,23 @@ function writeAllSync(
  */
 export const stdio: Output = {
   out: (line) => writeAllSync(Deno.stdout, line + "\n"),
-  err: (line) => writeAllSync(Deno.stderr, line + "\n"),
+  err: (line) => writeAllSync(Deno.stderr, visible(line) + "\n"),
 };
+
+/**
+ * A message with its control characters made visible (`\x1b`): a name a
+ * user typed, echoed in an error, must not drive the terminal.
+ *
+ * @example
+ * ```ts
+ * import { visible } from "./output.ts";
+ * console.assert(visible("a\x1b[2Jb") === "a\\x1b[2Jb");
+ * ```
+ */
+export function visible(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(
+    /[\x00-\x08\x0b-\x1f\x7f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
