@@ -76,6 +76,17 @@ export const KILL_WAIT_MS = 2000;
  */
 const RECHECK_MS = [5, 25, 100, 400];
 
+/** `PF_KTHREAD` in the flags of /proc/PID/stat: a kernel thread. */
+const PF_KTHREAD = 0x00200000;
+
+/** One process as /proc/PID/stat shows it. */
+interface ProcEntry {
+  pid: number;
+  state: string;
+  ppid: number;
+  flags: number;
+}
+
 /** Whether this process is pid 1 (of the machine or of a PID namespace). */
 export function isPid1(): boolean {
   return Deno.pid === 1;
@@ -265,8 +276,11 @@ class Pid1Impl implements Pid1 {
     }
   }
 
-  /** Zombies whose parent is us, from /proc; null if /proc is not there. */
-  private zombieChildren(): number[] | null {
+  /**
+   * Every process in /proc with its state, parent and flags; null if /proc
+   * is not there. (Read through libc: Deno's own file API refuses /proc.)
+   */
+  private processes(): ProcEntry[] | null {
     let names: string[];
     try {
       names = this.libc.readDir("/proc");
@@ -274,8 +288,7 @@ class Pid1Impl implements Pid1 {
       return null;
     }
     if (!names.includes("self")) return null; // a bare dir, not procfs
-    const me = Deno.pid;
-    const zombies: number[] = [];
+    const list: ProcEntry[] = [];
     for (const name of names) {
       if (!/^\d+$/.test(name)) continue;
       let stat: string;
@@ -284,13 +297,38 @@ class Pid1Impl implements Pid1 {
       } catch {
         continue; // gone meanwhile
       }
-      // "pid (comm) S ppid ...": comm may hold spaces and parentheses.
+      // "pid (comm) S ppid pgrp session tty tpgid flags ...": comm may hold
+      // spaces and parentheses.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] === "Z" && Number(fields[1]) === me) {
-        zombies.push(Number(name));
-      }
+      list.push({
+        pid: Number(name),
+        state: fields[0],
+        ppid: Number(fields[1]),
+        flags: Number(fields[6]),
+      });
     }
-    return zombies;
+    return list;
+  }
+
+  /** Zombies whose parent is us, from /proc; null if /proc is not there. */
+  private zombieChildren(): number[] | null {
+    const me = Deno.pid;
+    return this.processes()?.filter((p) => p.state === "Z" && p.ppid === me)
+      .map((p) => p.pid) ?? null;
+  }
+
+  /**
+   * Whether any process but us is left, kernel threads and zombies aside;
+   * null without /proc. (`kill(-1, 0)` cannot tell: on a machine it also
+   * reaches the kernel's threads, so it never says "nobody left".)
+   */
+  private othersLeft(): boolean | null {
+    const me = Deno.pid;
+    const list = this.processes();
+    if (list === null) return null;
+    return list.some((p) =>
+      p.pid !== me && p.state !== "Z" && (p.flags & PF_KTHREAD) === 0
+    );
   }
 
   /** Without /proc: reap exited children until one of ours is next. */
@@ -331,9 +369,10 @@ class Pid1Impl implements Pid1 {
     const check = () => {
       recheck = undefined;
       this.reapOrphans(isOurs);
-      // Failure means nobody is left to signal (pid 1 may signal anyone);
-      // errno, read in a second FFI call, is not trusted to say ESRCH.
-      if (this.libc.kill(-1, 0) !== 0) return finish(true);
+      // Without /proc: failure means nobody is left to signal (pid 1 may
+      // signal anyone); errno, read in a second FFI call, is not trusted.
+      const left = this.othersLeft() ?? this.libc.kill(-1, 0) === 0;
+      if (!left) return finish(true);
       if (next < RECHECK_MS.length) {
         recheck = setTimeout(check, RECHECK_MS[next++]);
       }
