@@ -51,8 +51,8 @@ export const stdio: Output = {
  * ```
  */
 export function visible(text: string): string {
-  // deno-lint-ignore no-control-regex
   return text.replace(
+    // deno-lint-ignore no-control-regex
     /[\x00-\x08\x0b-\x1f\x7f]/g,
     (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
   );
