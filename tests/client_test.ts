@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { decodeOutput } from "./helpers/common.ts";
 import {
   MAX_REQUEST_BYTES,
   NitroClient,
@@ -8,6 +9,7 @@ import {
 } from "../mod.ts";
 import {
   basicHandler,
+  BusyServer,
   detail,
   event,
   FakeDaemon,
@@ -211,42 +213,25 @@ Deno.test("answers are validated, not cast: a wrong field is a protocol error", 
 });
 
 Deno.test("refused as busy: every request fails with the server's reason", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nitro-busy-" });
-  const sock = `${dir}/nitro.sock`;
-  const listener = Deno.listen({ transport: "unix", path: sock });
-  const line = JSON.stringify({
-    ok: false,
-    error: { code: "busy", message: "too many clients" },
-  }) + "\n";
-  const serving = (async () => {
-    for await (const conn of listener) {
-      await conn.write(new TextEncoder().encode(line)).catch(() => {});
-      conn.close();
-    }
-  })();
-  try {
-    using nitro = await NitroClient.connect(sock);
-    const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
-    for (const request of [nitro.list(), nitro.up(many), nitro.info()]) {
-      const error = await rejection(request);
-      assert.ok(error instanceof NitroError);
-      assert.deepEqual([error.code, error.message], [
-        "busy",
-        "too many clients",
-      ]);
-    }
-    // And later ones, once the connection is gone.
-    const later = await rejection(nitro.list());
-    assert.ok(later instanceof NitroError && later.code === "busy");
-    const events = await rejection((async () => {
-      for await (const _ of nitro.events()) { /* none */ }
-    })());
-    assert.ok(events instanceof NitroError && events.code === "busy");
-  } finally {
-    listener.close();
-    await serving.catch(() => {});
-    await Deno.remove(dir, { recursive: true });
+  await using busy = await BusyServer.start("too many clients");
+  const sock = busy.sock;
+  using nitro = await NitroClient.connect(sock);
+  const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
+  for (const request of [nitro.list(), nitro.up(many), nitro.info()]) {
+    const error = await rejection(request);
+    assert.ok(error instanceof NitroError);
+    assert.deepEqual([error.code, error.message], [
+      "busy",
+      "too many clients",
+    ]);
   }
+  // And later ones, once the connection is gone.
+  const later = await rejection(nitro.list());
+  assert.ok(later instanceof NitroError && later.code === "busy");
+  const events = await rejection((async () => {
+    for await (const _ of nitro.events()) { /* none */ }
+  })());
+  assert.ok(events instanceof NitroError && events.code === "busy");
 });
 
 Deno.test("a failed response throws NitroError with the daemon's code", async () => {
@@ -543,12 +528,7 @@ async function script(
       clearEnv: true,
       stdin: "null",
     }).output();
-    const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
+    return decodeOutput(out);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

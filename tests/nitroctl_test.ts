@@ -5,6 +5,7 @@ import { lookupCommand } from "../src/ctl/commands.ts";
 import { invocation } from "../src/ctl/invocation.ts";
 import {
   basicHandler,
+  BusyServer,
   detail,
   event,
   FakeDaemon,
@@ -816,37 +817,20 @@ Deno.test("a signal for a service without a process exits 1 with a message", asy
 Deno.test("refused by a full nitro: the server's reason, never Broken pipe", async () => {
   // Like a full nitro: answer every connection with `busy` at once, close,
   // and never read the request (so writing it may fail with EPIPE).
-  const dir = await Deno.makeTempDir({ prefix: "nitro-busy-" });
-  const sock = `${dir}/nitro.sock`;
-  const listener = Deno.listen({ transport: "unix", path: sock });
-  const line = JSON.stringify({
-    ok: false,
-    error: { code: "busy", message: "too many clients (64); try again" },
-  }) + "\n";
-  const serving = (async () => {
-    for await (const conn of listener) {
-      await conn.write(new TextEncoder().encode(line)).catch(() => {});
-      conn.close();
-    }
-  })();
-  try {
-    // A long request makes the write outlast the server's close.
-    const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
-    const runs = await Promise.all([
-      nitroctl(sock, ["list"]),
-      nitroctl(sock, ["start", ...many]),
-      nitroctl(sock, ["events"]),
+  await using busy = await BusyServer.start("too many clients (64); try again");
+  const sock = busy.sock;
+  // A long request makes the write outlast the server's close.
+  const many = Array.from({ length: 300 }, (_, i) => `s${i}`);
+  const runs = await Promise.all([
+    nitroctl(sock, ["list"]),
+    nitroctl(sock, ["start", ...many]),
+    nitroctl(sock, ["events"]),
+  ]);
+  for (const run of runs) {
+    assert.deepEqual([run.code, run.stdout, run.stderr], [
+      111,
+      "",
+      "nitroctl: too many clients (64); try again\n",
     ]);
-    for (const run of runs) {
-      assert.deepEqual([run.code, run.stdout, run.stderr], [
-        111,
-        "",
-        "nitroctl: too many clients (64); try again\n",
-      ]);
-    }
-  } finally {
-    listener.close();
-    await serving.catch(() => {});
-    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -8,14 +8,14 @@
  */
 
 import assert from "node:assert/strict";
-import { Nitro } from "./helpers/nitro.ts";
+import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
+import { exists } from "./helpers/common.ts";
 import { readOr, sh, within } from "./helpers/daemon.ts";
 
 Deno.test("a slow logger keeps all 300 lines written just before Shutdown", async () => {
   const n = await Nitro.create();
   const out = `${n.root}/out`;
   const go = `${n.root}/go`;
-  const { writeServices } = await import("./helpers/nitro.ts");
   writeServices(n.dir, {
     LOG: {
       // One line per 10 ms, far slower than the writer (perl: no fork per
@@ -38,8 +38,7 @@ Deno.test("a slow logger keeps all 300 lines written just before Shutdown", asyn
     await n.start();
     await n.ctl(["-t", "10", "wait-starting", "web", "LOG"]);
     Deno.writeTextFileSync(go, "");
-    const { eventually } = await import("./helpers/nitro.ts");
-    await eventually(() => readOr(`${go}.done`) !== "" || exists(`${go}.done`));
+    await eventually(() => exists(`${go}.done`));
     const r = await n.ctl(["Shutdown"]);
     assert.equal(r.code, 0, r.stderr);
     const status = await within(n.exitStatus!, 20_000, "nitro to exit");
@@ -56,7 +55,6 @@ Deno.test("a timestamping logger keeps its writers' goodbye lines in 5 of 5 shut
   for (let round = 0; round < 5; round++) {
     const n = await Nitro.create();
     const out = `${n.root}/out`;
-    const { writeServices } = await import("./helpers/nitro.ts");
     writeServices(n.dir, {
       LOG: {
         run: sh(
@@ -73,7 +71,6 @@ Deno.test("a timestamping logger keeps its writers' goodbye lines in 5 of 5 shut
     });
     try {
       await n.start();
-      const { eventually } = await import("./helpers/nitro.ts");
       await eventually(() => readOr(out).includes("hello"));
       await n.ctl(["Shutdown"]);
       await within(n.exitStatus!, 20_000, "nitro to exit");
@@ -85,12 +82,3 @@ Deno.test("a timestamping logger keeps its writers' goodbye lines in 5 of 5 shut
     }
   }
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

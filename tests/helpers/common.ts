@@ -112,6 +112,11 @@ export async function runCommand(
     stdout: "piped",
     stderr: "piped",
   }).output();
+  return decodeOutput(out);
+}
+
+/** A finished command's status and output, decoded as text. */
+export function decodeOutput(out: Deno.CommandOutput): CommandResult {
   const dec = new TextDecoder();
   return {
     code: out.code,

@@ -11,7 +11,7 @@ import { PERMISSIONS } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
 import { eventually, type Nitro, nitroctlArgs } from "./nitro.ts";
 
-import { procStat, REPO_ROOT as ROOT } from "./common.ts";
+import { decodeOutput, procStat, REPO_ROOT as ROOT } from "./common.ts";
 
 /**
  * Write an executable `nitroctl` wrapper into `n.root/bin` and return its
@@ -224,12 +224,7 @@ export async function runNitro(
   try {
     const out = await child.output();
     if (timedOut) throw new Error(`nitro ${args.join(" ")} did not exit`);
-    const dec = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: dec.decode(out.stdout),
-      stderr: dec.decode(out.stderr),
-    };
+    return decodeOutput(out);
   } finally {
     clearTimeout(timer);
   }

@@ -278,3 +278,41 @@ export function basicHandler(
     }
   };
 }
+
+/**
+ * A socket that behaves like a full nitro: every connection gets a `busy`
+ * answer at once and is closed, its request never read (so writing a long
+ * one may fail with EPIPE).
+ */
+export class BusyServer implements AsyncDisposable {
+  readonly sock: string;
+  #listener: Deno.Listener;
+  #serving: Promise<void>;
+
+  private constructor(readonly dir: string, message: string) {
+    this.sock = `${dir}/nitro.sock`;
+    this.#listener = Deno.listen({ transport: "unix", path: this.sock });
+    const line = new TextEncoder().encode(
+      JSON.stringify({ ok: false, error: { code: "busy", message } }) + "\n",
+    );
+    const listener = this.#listener;
+    this.#serving = (async () => {
+      for await (const conn of listener) {
+        await conn.write(line).catch(() => {});
+        conn.close();
+      }
+    })();
+  }
+
+  /** Listen in a fresh temporary directory, answering `busy` with `message`. */
+  static async start(message: string): Promise<BusyServer> {
+    const dir = await Deno.makeTempDir({ prefix: "nitro-busy-" });
+    return new BusyServer(dir, message);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#listener.close();
+    await this.#serving.catch(() => {});
+    await Deno.remove(this.dir, { recursive: true });
+  }
+}
