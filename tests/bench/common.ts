@@ -6,16 +6,25 @@
  * @module
  */
 
-export { Nitro, nitroctlArgs, writeServices } from "../helpers/nitro.ts";
+import { descendantsOf, strayFds } from "../helpers/nitro.ts";
+import { procStat, REPO_ROOT } from "../helpers/common.ts";
+
+export {
+  descendantsOf,
+  Nitro,
+  nitroctlArgs,
+  writeServices,
+} from "../helpers/nitro.ts";
 export type { ServiceFiles } from "../helpers/nitro.ts";
 
 /** Root of the repository. */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export const ROOT: string = REPO_ROOT;
 
 /** Fields of /proc/PID/stat after the command name (index 0 = field 3). */
 function statFields(pid: number): string[] {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const stat = procStat(pid);
+  if (stat === null) throw new Error(`no process ${pid}`);
+  return stat.fields;
 }
 
 /** utime + stime of a process (all its threads), in clock ticks. */
@@ -67,14 +76,145 @@ export async function run(
   return { ms, stdout: dec.decode(out.stdout) };
 }
 
-/** Print a heading and `key: value` lines. */
-export function report(title: string, rows: [string, string][]): void {
-  console.log(`\n== ${title}`);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
+/** Proportional set size of a process (its share of shared pages), in kB. */
+export function pssKb(pid: number): number {
+  const rollup = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+  const m = rollup.match(/^Pss:\s+(\d+) kB/m);
+  if (!m) throw new Error(`no Pss for ${pid}`);
+  return Number(m[1]);
 }
 
-/** PASS/MISS against a target. */
-export function verdict(ok: boolean): string {
-  return ok ? "PASS" : "MISS";
+/** The command name of a process (`/proc/PID/comm`), or null if it is gone. */
+export function commOf(pid: number): string | null {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** One figure against its baseline, as the benchmarks print it. */
+export interface Figure {
+  /** What was measured, for a user: "nitro's memory with 100 services". */
+  what: string;
+  /** The figure: "46.9 MB". */
+  figure: string;
+  /** The baseline from the same run: "an idle Deno listener: 33.1 MB". */
+  baseline: string;
+  /** How the figure compares: "+13.8 MB, 1.42×". */
+  compare: string;
+  /** The target, if there is one: "≤ 45 MB". */
+  target?: string;
+  /** Whether the target is met. */
+  ok?: boolean;
+}
+
+/** One figure as one line a user can read. */
+export function formatFigure(f: Figure): string {
+  const target = f.target === undefined
+    ? ""
+    : `; target ${f.target}: ${f.ok ? "met" : "MISSED"}`;
+  return `${f.what}: ${f.figure}; baseline ${f.baseline}; ${f.compare}${target}`;
+}
+
+/** Print one figure as one line a user can read. */
+export function printFigure(f: Figure): void {
+  console.log(formatFigure(f));
+}
+
+/** `a / b` as "1.42×". */
+export function times(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/** Megabytes from kB, one decimal. */
+export function mb(kb: number): string {
+  return `${(kb / 1024).toFixed(1)} MB`;
+}
+
+/** A process tree a benchmark started: its root, and how it ended. */
+export interface Tree {
+  pid: number;
+  status: Promise<Deno.CommandStatus>;
+  /** Where its stdout and stderr went. */
+  output: string;
+}
+
+/**
+ * Start `argv` in a session of its own, with only fds 0-2 (a supervisor
+ * hands what it inherits to its services), stdin from /dev/null and its
+ * output appended to `output`. Returns once it is spawned.
+ */
+export function startTree(
+  argv: string[],
+  opts: { env: Record<string, string>; output: string; cwd?: string },
+): Tree {
+  const stray = strayFds().map((fd) => `${fd}>&-`).join(" ");
+  const child = new Deno.Command("/bin/bash", {
+    args: [
+      "-c",
+      `exec ${stray} >>"$0" 2>&1 </dev/null; exec "$@"`,
+      opts.output,
+      ...argv,
+    ],
+    env: opts.env,
+    clearEnv: true,
+    cwd: opts.cwd,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  return { pid: child.pid, status: child.status, output: opts.output };
+}
+
+/**
+ * Kill a tree and everything it started, by pid: stop the root and its
+ * descendants first (a stopped supervisor cannot start anything new), then
+ * kill them all, and wait for the root.
+ */
+export async function stopTree(tree: Tree): Promise<void> {
+  const signal = (pid: number, sig: Deno.Signal) => {
+    try {
+      Deno.kill(pid, sig);
+    } catch {
+      // Gone already.
+    }
+  };
+  signal(tree.pid, "SIGSTOP");
+  // Stop what is there, then look again for what was being forked.
+  let all: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    all = descendantsOf(tree.pid);
+    for (const pid of all) signal(pid, "SIGSTOP");
+  }
+  signal(tree.pid, "SIGKILL");
+  for (const pid of all) signal(pid, "SIGKILL");
+  await tree.status;
+}
+
+/**
+ * Wait until every named service of the nitro at `sock` is UP, in requests
+ * small enough for the protocol's line limit; throws if one is not.
+ */
+export async function waitAllUp(
+  sock: string,
+  names: string[],
+  ms = 120_000,
+): Promise<void> {
+  const { NitroClient } = await import("../../mod.ts");
+  const client = await NitroClient.connect(sock);
+  try {
+    for (let i = 0; i < names.length; i += 200) {
+      const results = await client.waitFor(names.slice(i, i + 200), "up", {
+        signal: AbortSignal.timeout(ms),
+      });
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length > 0) {
+        throw new Error(`not UP: ${failed.map((r) => r.name).join(" ")}`);
+      }
+    }
+  } finally {
+    client.close();
+  }
 }

@@ -1,60 +1,220 @@
 /**
- * `deno task bench`: the resource benchmarks of issues 2 and 3, run against
- * a real nitro on temporary directories. Scripts, not timed tests: they
- * print figures and PASS/MISS against the targets, and exit 1 on a MISS.
+ * `deno task bench [SECTION…]`: nitro's benchmarks, each against a
+ * baseline measured in the same run, on real processes in temporary
+ * directories. Scripts, not timed tests: every figure is one line (what was
+ * measured, the figure, the baseline, how they compare, the target), and
+ * the run exits 1 when a target is missed.
  *
  * ```sh
- * deno task bench                 # both
- * deno task bench issue2 --runs=30 --idle=10
- * deno task bench issue3 --rounds=9 --mb=200
- * deno task bench --json          # also print the raw figures as JSON
+ * deno task bench                       # every section
+ * deno task bench memory restarts       # some of them
+ * deno task bench peers --peer-sizes=100,1000
+ * deno task bench --json                # also the raw figures as JSON
+ * deno task bench --help                # the sections and their options
  * ```
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { issue2, type Issue2Result, printIssue2 } from "./issue2.ts";
-import { issue3, type Issue3Result, printIssue3 } from "./issue3.ts";
+import { type Figure, formatFigure } from "./common.ts";
+import { memory, memoryFigures } from "./memory.ts";
+import { restarts, restartsFigures } from "./restarts.ts";
+import { ctlStartup, describe, TARGET_RATIO } from "./ctl_startup.ts";
+import { logs, logsFigures } from "./logs.ts";
+import { peers, peersFigures, peersTable } from "./peers.ts";
+import { controlMemory, controlMemoryFigures } from "./control_memory.ts";
+import { readiness, readinessFigures } from "./readiness.ts";
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** What a section hands back: its lines, whether targets are met, data. */
+interface Outcome {
+  lines: string[];
+  ok: boolean;
+  raw: unknown;
+}
+
+/** One section of the benchmark. */
+interface Section {
+  about: string;
+  run(v: Values): Promise<Outcome>;
+}
+
+const num = (v: Values, key: string) => Number(v[key]);
+const list = (v: Values, key: string) =>
+  String(v[key]).split(",").map(Number).filter((x) => x > 0);
+
+/** Lines and verdict of a list of figures. */
+function fromFigures(figures: Figure[], raw: unknown): Outcome {
+  return {
+    lines: figures.map(formatFigure),
+    ok: figures.every((f) => f.ok !== false),
+    raw,
+  };
+}
+
+const SECTIONS: Record<string, Section> = {
+  memory: {
+    about:
+      "nitro's RSS with 100 and 2,000 services and its idle CPU, against an idle Deno listener (--sizes, --idle)",
+    run: async (v) => {
+      const r = await memory({
+        sizes: list(v, "sizes"),
+        idleSeconds: num(v, "idle"),
+      });
+      return fromFigures(memoryFigures(r), r);
+    },
+  },
+  restarts: {
+    about:
+      "nitro's RSS after 2N against N restarts of a service and its logger (--restarts=N)",
+    run: async (v) => {
+      const r = await restarts({ restarts: num(v, "restarts") });
+      return fromFigures(restartsFigures(r), r);
+    },
+  },
+  nitroctl: {
+    about: "nitroctl's start-up against an empty deno run (--runs)",
+    run: async (v) => {
+      const r = await ctlStartup({ runs: num(v, "runs") });
+      return { lines: [describe(r)], ok: r.ratio <= TARGET_RATIO, raw: r };
+    },
+  },
+  logs: {
+    about: "log throughput through nitro against a plain pipe (--rounds, --mb)",
+    run: async (v) => {
+      const r = await logs({
+        rounds: num(v, "rounds"),
+        bytes: num(v, "mb") * 1_000_000,
+      });
+      return fromFigures(logsFigures(r), r);
+    },
+  },
+  control: {
+    about:
+      "nitro's memory under clients that never read, and a restart during slow requests (--control-services, --path-services)",
+    run: async (v) => {
+      const r = await controlMemory({
+        services: num(v, "control-services"),
+        pathServices: num(v, "path-services"),
+      });
+      return fromFigures(controlMemoryFigures(r), r);
+    },
+  },
+  readiness: {
+    about:
+      "UP after notification-fd with many services at once, and the cost of the readiness relays (--readiness-services)",
+    run: async (v) => {
+      const r = await readiness({ services: num(v, "readiness-services") });
+      return fromFigures(readinessFigures(r), r);
+    },
+  },
+  history: {
+    about: "the event history's memory after 100,000 and 1,000,000 events",
+    run: async () => {
+      // A script of its own: it needs V8's gc() for exact heap figures.
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          "--v8-flags=--expose-gc",
+          new URL("./history.ts", import.meta.url).pathname,
+          "--json",
+        ],
+        stdin: "null",
+        stderr: "inherit",
+      }).output();
+      const [line, json] = new TextDecoder().decode(out.stdout).trim().split(
+        "\n",
+      );
+      return {
+        lines: [line ?? "history: no output"],
+        ok: out.success,
+        raw: json ? JSON.parse(json) : null,
+      };
+    },
+  },
+  peers: {
+    about:
+      "boot, memory, status and restart beside runit, s6, supervisord, tini (--peer-sizes, --queries, --kills, --peers=nitro,s6,…)",
+    run: async (v) => {
+      const r = await peers({
+        sizes: list(v, "peer-sizes"),
+        queries: num(v, "queries"),
+        kills: num(v, "kills"),
+        only: v.peers ? String(v.peers).split(",") : undefined,
+      });
+      const out = fromFigures(peersFigures(r), r);
+      const errors = r.results.filter((x) => x.error).map((x) =>
+        `${x.peer}, ${x.services} services: ${x.error}`
+      );
+      const queries = r.results.filter((x) => x.statusQuery).map((x) =>
+        `(${x.peer}'s status query was \`${x.statusQuery}\`)`
+      );
+      return {
+        ...out,
+        lines: [
+          peersTable(r),
+          "",
+          ...out.lines,
+          ...queries,
+          ...errors,
+          ...r.absent.filter((a) => a.install.startsWith("apt-get")).map((a) =>
+            `${a.peer} is absent: \`${a.install}\` adds it to the comparison`
+          ),
+        ],
+      };
+    },
+  },
+};
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
   options: {
-    runs: { type: "string", default: "30" },
+    sizes: { type: "string", default: "100,2000" },
     idle: { type: "string", default: "10" },
+    restarts: { type: "string", default: "1000" },
+    runs: { type: "string", default: "30" },
     rounds: { type: "string", default: "9" },
     mb: { type: "string", default: "200" },
+    "peer-sizes": { type: "string", default: "100,1000" },
+    queries: { type: "string", default: "15" },
+    kills: { type: "string", default: "5" },
+    peers: { type: "string" },
+    "readiness-services": { type: "string", default: "200" },
+    "control-services": { type: "string", default: "500" },
+    "path-services": { type: "string", default: "1000" },
     json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
   },
 });
-const which = positionals.length > 0 ? positionals : ["issue2", "issue3"];
+if (values.help) {
+  console.log("usage: deno task bench [SECTION…] [--json]\nsections:");
+  for (const [name, s] of Object.entries(SECTIONS)) {
+    console.log(`  ${name.padEnd(10)} ${s.about}`);
+  }
+  Deno.exit(0);
+}
+const which = positionals.length > 0 ? positionals : Object.keys(SECTIONS);
 for (const w of which) {
-  if (w !== "issue2" && w !== "issue3") {
-    console.error(`bench: unknown benchmark ${w} (issue2, issue3)`);
+  if (!(w in SECTIONS)) {
+    console.error(
+      `bench: unknown section ${w} (${Object.keys(SECTIONS).join(", ")})`,
+    );
     Deno.exit(2);
   }
 }
 
-const results: { issue2?: Issue2Result; issue3?: Issue3Result } = {};
 let ok = true;
-if (which.includes("issue2")) {
-  const r = await issue2({
-    runs: Number(values.runs),
-    idleSeconds: Number(values.idle),
-  });
-  printIssue2(r);
-  results.issue2 = r;
-  ok &&= r.rssKb <= 45 * 1024 && r.idleTicks === 0 && r.ratio <= 1.3;
+const raw: Record<string, unknown> = {};
+for (const name of which) {
+  console.log(`\n== ${name}: ${SECTIONS[name].about}`);
+  const outcome = await SECTIONS[name].run(values);
+  for (const line of outcome.lines) console.log(line);
+  ok &&= outcome.ok;
+  raw[name] = outcome.raw;
 }
-if (which.includes("issue3")) {
-  const r = await issue3({
-    rounds: Number(values.rounds),
-    bytes: Number(values.mb) * 1_000_000,
-  });
-  printIssue3(r);
-  results.issue3 = r;
-  ok &&= r.coldRatio >= 0.9 && r.warmRatio >= 0.9;
-}
-if (values.json) console.log(JSON.stringify(results, null, 2));
+if (values.json) console.log(JSON.stringify(raw, null, 2));
 Deno.exit(ok ? 0 : 1);
