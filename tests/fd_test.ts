@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PERMISSIONS } from "../ci/permissions.ts";
 import {
+  delay,
   descendantsOf,
   eventually,
   Nitro,
@@ -37,6 +38,28 @@ function fds(pid: number): Record<string, string> {
 
 function fdCount(pid: number): number {
   return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+/**
+ * nitro's fd count once it holds still: right after a readiness newline
+ * the relay's pipe is still being closed (asynchronously), so one reading
+ * may count fds that are on their way out.
+ */
+async function settledFdCount(pid: number): Promise<number> {
+  let last = fdCount(pid);
+  let same = 0;
+  await eventually(
+    async () => {
+      await delay(100);
+      const now = fdCount(pid);
+      same = now === last ? same + 1 : 0;
+      last = now;
+      return same >= 3;
+    },
+    10_000,
+    "nitro's fd count to hold still",
+  );
+  return last;
 }
 
 Deno.test("fds: services get exactly 0, 1, 2 (and N), nothing of nitro's", async () => {
@@ -246,7 +269,7 @@ Deno.test("fds: 1000 restarts of services and loggers leave nitro's fd count as 
     const c = await NitroClient.connect(n.sock);
     try {
       await c.waitFor(["w", "l"], "up");
-      const before = fdCount(n.pid);
+      const before = await settledFdCount(n.pid);
       for (let i = 0; i < 500; i++) {
         await c.restart(["w", "l"], { wait: "up" });
       }
