@@ -29,7 +29,7 @@ export class LogPipes {
     this.#runtime = RuntimeDir.open(this.dir);
   }
 
-  /** The verified runtime directory (for other FIFOs, e.g. readiness). */
+  /** The verified runtime directory, opened on first use. */
   get runtime(): RuntimeDir {
     return this.#runtime ??= RuntimeDir.open(this.dir);
   }

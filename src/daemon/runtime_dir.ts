@@ -1,6 +1,6 @@
 /**
- * nitro's private runtime directory, `<socket>.d/`: where its FIFOs live (log
- * pipes, readiness pipes) and where its socket is bound before it is linked
+ * nitro's private runtime directory, `<socket>.d/`: where its log pipes
+ * (FIFOs) live and where its socket is bound before it is linked
  * into place.
  *
  * nitro usually runs as root, and its services open these FIFOs by path, so
@@ -37,7 +37,7 @@ export interface Entry {
 
 /**
  * Name of the temporary socket inside the runtime directory (see socket.ts):
- * no service name contains ",", readiness FIFOs start with ".", and it is
+ * no service name contains ",", and it is
  * short, since a socket path is limited to 107 bytes.
  */
 export const BIND_NAME = ",";
@@ -279,8 +279,7 @@ export class RuntimeDir {
 
   /**
    * Create the FIFO `name` (mode 0600) and return its path. A FIFO of the
-   * same name is replaced; anything else there is refused. Names starting
-   * with "." (readiness pipes) never clash with service names.
+   * same name is replaced; anything else there is refused.
    */
   makeFifo(name: string): string {
     const path = this.pathOf(name);

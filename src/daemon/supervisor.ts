@@ -72,7 +72,7 @@ export interface SystemHooks {
 export interface SupervisorOptions {
   /** The service directory, absolute. */
   dir: string;
-  /** nitro's private runtime directory (log pipes, readiness pipes). */
+  /** nitro's private runtime directory (log pipes). */
   runDir: string;
   /**
    * Prints one diagnostic line (to nitro's stderr); with `raw`, the text as
@@ -449,7 +449,6 @@ export class Supervisor {
         env: this.#env,
         stdout: this.#wiring.stdout(logger),
         stderrInherit: this.#opts.stdio.stderr,
-        runDir: this.#opts.runDir,
         started: (pid) => {
           if (this.#sys && boot === this.#boots) this.#sys.pid = pid;
         },

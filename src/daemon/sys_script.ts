@@ -20,8 +20,6 @@ export interface SysScriptRequest {
   env: Record<string, string>;
   stdout: SpawnRequest["stdout"];
   stderrInherit: boolean;
-  /** nitro's private runtime directory. */
-  runDir: string;
   /** Called with the pid once the script runs. */
   started: (pid: number) => void;
   /** Prints one line for the operator. */
