@@ -14,6 +14,7 @@ import type { ServiceEvent, SignalName, State } from "../protocol.ts";
 import { step } from "../core/machine.ts";
 import {
   type Effect,
+  impossible,
   type Input,
   newService,
   type Service,
@@ -401,7 +402,7 @@ export class Supervisor {
         this.#ended(effect.mode);
         return;
       default:
-        throw new Error(`impossible system effect ${JSON.stringify(effect)}`);
+        impossible("system effect", effect);
     }
   }
 
@@ -555,7 +556,7 @@ export class Supervisor {
           return { type: "spawn-failed", reason: message(err) };
         }
       default:
-        throw new Error(`impossible effect ${JSON.stringify(effect)}`);
+        impossible("effect", effect);
     }
   }
 
