@@ -41,8 +41,11 @@ function statKey(path: string): string | null {
  * ```
  */
 export class DirectoryIndex {
-  /** Names by directory key. */
-  #byKey = new Map<string, Set<string>>();
+  /**
+   * Names by directory key. Arrays, not sets: nearly every directory has
+   * one service, and a set costs ten times the memory of a one-element array.
+   */
+  #byKey = new Map<string, string[]>();
   /** Directory key by name, to move or drop a name. */
   #keyOf = new Map<string, string>();
 
@@ -65,8 +68,8 @@ export class DirectoryIndex {
       if (key === null) continue;
       this.#keyOf.set(name, key);
       const names = this.#byKey.get(key);
-      if (names === undefined) this.#byKey.set(key, new Set([name]));
-      else names.add(name);
+      if (names === undefined) this.#byKey.set(key, [name]);
+      else names.push(name);
     }
   }
 
@@ -89,9 +92,9 @@ export class DirectoryIndex {
     const old = this.#keyOf.get(name);
     if (old === undefined) return;
     this.#keyOf.delete(name);
-    const names = this.#byKey.get(old)!;
-    names.delete(name);
-    if (names.size === 0) this.#byKey.delete(old);
+    const names = this.#byKey.get(old)!.filter((n) => n !== name);
+    if (names.length === 0) this.#byKey.delete(old);
+    else this.#byKey.set(old, names);
   }
 
   /**

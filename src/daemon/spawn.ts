@@ -4,9 +4,9 @@
  * 2 = nitro's stderr, N = the readiness pipe; nothing else.
  *
  * Everything is started with `Deno.Command`, which offers only
- * piped/inherit/null for fds 0–2. So a script that needs more starts as a
+ * piped/inherit/null for fds 0-2. So a script that needs more starts as a
  * one-line `/bin/sh` *prologue* that opens what `Deno.Command` cannot give
- * and then execs the script (the rest, `#!` scripts with fds 0–2 from
+ * and then execs the script (the rest, `#!` scripts with fds 0-2 from
  * `Deno.Command`, start as their interpreter directly):
  * - log pipes are FIFOs that nitro holds open read-write for as long as the
  *   logger exists (see pipes.ts); the prologue opens them by path as fd 0
@@ -18,8 +18,8 @@
  * - the script is exec'd with the argv C nitro gives it, `$0` = `run`
  *   (see script_argv.ts).
  *
- * dash, the usual /bin/sh, takes fd numbers 0–9 only and has no `exec -a`:
- * for N ≥ 10, and for a binary `run` (to give it argv[0] `run`), the
+ * dash, the usual /bin/sh, takes fd numbers 0-9 only and has no `exec -a`:
+ * for N >= 10, and for a binary `run` (to give it argv[0] `run`), the
  * prologue runs in bash when /bin/sh cannot (busybox ash can). One probe of
  * /bin/sh, the first time it matters, finds out.
  *
@@ -28,8 +28,9 @@
 
 import { basename } from "node:path";
 import { isExecutable } from "../config/scan.ts";
-import { liveChildren, track } from "./children.ts";
+import { liveChildren } from "./children.ts";
 import { ReadinessPipe } from "./readiness.ts";
+import { waitStatus, waitStatusOfError } from "./wait_status.ts";
 import {
   parseShebang,
   readHead,
@@ -91,10 +92,10 @@ export function spawnScript(req: SpawnRequest): Spawned {
         "/bin/sh cannot, and there is no bash",
     );
   }
-  let exited = false;
-  const pipe = fd === null ? null : new ReadinessPipe(() => {
-    if (!exited) req.onReady?.();
-  });
+  // Nothing here keeps `req` (and its environment) alive while the service
+  // runs: with thousands of services, that is most of their memory.
+  const onReady = req.onReady ?? (() => {});
+  const pipe = fd === null ? null : new ReadinessPipe(onReady);
   let child: Deno.ChildProcess;
   try {
     const [file, args] = commandLine(req, script, shell, pipe);
@@ -116,13 +117,21 @@ export function spawnScript(req: SpawnRequest): Spawned {
     pipe?.close();
     throw err;
   }
+  const pid = child.pid;
+  liveChildren.add(pid);
+  // One derived promise per process: its wait status, once Deno has reaped
+  // it. Closing the pipe first means `onReady` never comes after the exit.
+  const ended = (status: number) => {
+    liveChildren.delete(pid);
+    pipe?.close();
+    return status;
+  };
   return {
-    pid: child.pid,
-    exited: track(child).then((status) => {
-      exited = true;
-      pipe?.close();
-      return status;
-    }),
+    pid,
+    exited: child.status.then(
+      (status) => ended(waitStatus(status)),
+      (err) => ended(waitStatusOfError(err)),
+    ),
   };
 }
 
@@ -158,7 +167,7 @@ export function commandLine(
 
 /** What the prologue has to do besides opening fds 0 and 1. */
 export interface PrologueOptions {
-  /** Open the readiness pipe as this fd (≥ 3), or not at all. */
+  /** Open the readiness pipe as this fd (>= 3), or not at all. */
   notifyFd: number | null;
   /** Exec with `exec -a "$5"` (the shell must know `-a`). */
   argv0: boolean;

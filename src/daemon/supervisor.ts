@@ -1,9 +1,9 @@
 /**
  * The supervisor: the effectful shell around the pure core. It owns the
- * table of services and carries out what the core decides — the service
+ * table of services and carries out what the core decides - the service
  * machine's effects (processes, signals, one timer per service), the system
  * machine's effects (SYS scripts, starting and stopping everything) and the
- * rescan plan — and feeds back what happened (exits, readiness, deadlines).
+ * rescan plan - and feeds back what happened (exits, readiness, deadlines).
  * It decides nothing itself: every "whether" is a call into `src/core/`.
  *
  * @module
@@ -564,6 +564,9 @@ export class Supervisor {
     const name = e.svc.name;
     const logger = this.#logTarget(e);
     const readiness = e.svc.facts.readiness;
+    const notifyFd = script === "run" && readiness.kind === "fd"
+      ? readiness.fd
+      : null;
     let pid = 0;
     const spawned = spawnScript({
       command: join(e.dir, script),
@@ -573,10 +576,9 @@ export class Supervisor {
       stdin: this.#wiring.stdin(name),
       stdout: this.#wiring.stdout(logger),
       stderrInherit: this.#opts.stdio.stderr,
-      notifyFd: script === "run" && readiness.kind === "fd"
-        ? readiness.fd
-        : null,
-      onReady: () => {
+      notifyFd,
+      // Made only where it can be called: it lives as long as the process.
+      onReady: notifyFd === null ? undefined : () => {
         if (e.pid === pid) this.input(name, { type: "ready" });
       },
     });
