@@ -201,8 +201,6 @@ export function launcher(
     opts.deno,
     "run",
     ...RUN_FLAGS,
-    "--config",
-    join(opts.src, "deno.json"),
     ...PERMISSIONS[t.permissions],
     join(opts.src, t.script),
     ...t.args,
@@ -255,8 +253,6 @@ export function compileArgs(out: string, t: Target): string[] {
   return [
     "compile",
     "--quiet",
-    "--config",
-    join(ROOT, "deno.json"),
     ...PERMISSIONS[t.permissions],
     "-o",
     out,

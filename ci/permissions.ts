@@ -16,9 +16,24 @@ import { LIBC_PATHS } from "../src/init/libc_paths.ts";
  */
 const LITE = "--v8-flags=--lite-mode";
 
+/**
+ * No deno.json: nothing in it is needed to run, and none found near the
+ * working directory (a service directory, a user's home) may change how an
+ * entry point runs. Reading one also costs the daemon about 1 MB.
+ */
+const NO_CONFIG = "--no-config";
+
+/**
+ * No V8 code cache for the daemon: it starts once and then idles, and the
+ * mapped cache costs it about 1.5 MB of resident memory.
+ */
+const NO_CODE_CACHE = "--no-code-cache";
+
 /** The daemon's flags, both flavours. */
 const DAEMON = [
   LITE,
+  NO_CONFIG,
+  NO_CODE_CACHE,
   "--allow-read",
   "--allow-write",
   "--allow-run",
@@ -49,7 +64,13 @@ export const PERMISSIONS = {
    * The control tool: talks to a Unix socket (network access, for Deno) and
    * resolves service paths. It cannot run processes or load libraries.
    */
-  nitroctl: ["--allow-read", "--allow-write", "--allow-env", "--allow-net"],
+  nitroctl: [
+    NO_CONFIG,
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-net",
+  ],
 } as const;
 
 /** Names of the entry points in {@link PERMISSIONS}. */
