@@ -6,8 +6,10 @@
  * @module
  */
 
+import { join } from "node:path";
 import { descendantsOf, strayFds } from "../helpers/nitro.ts";
 import { procStat, REPO_ROOT } from "../helpers/common.ts";
+import { PERMISSIONS } from "../../ci/permissions.ts";
 
 export {
   descendantsOf,
@@ -19,6 +21,29 @@ export type { ServiceFiles } from "../helpers/nitro.ts";
 
 /** Root of the repository. */
 export const ROOT: string = REPO_ROOT;
+
+/**
+ * Run the daemon once (`nitro --help` loads all of its modules), so that
+ * Deno's cache holds their transpiled code. A first run after an edit
+ * transpiles in-process and keeps about 4 MB more resident memory, which
+ * no installed nitro pays after its first start.
+ */
+export async function warmDaemon(): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      ...PERMISSIONS.nitro,
+      join(ROOT, "cli/nitro.ts"),
+      "--help",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`nitro --help: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
 
 /** Fields of /proc/PID/stat after the command name (index 0 = field 3). */
 function statFields(pid: number): string[] {

@@ -17,7 +17,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Figure, formatFigure } from "./common.ts";
+import { type Figure, formatFigure, warmDaemon } from "./common.ts";
 import { memory, memoryFigures } from "./memory.ts";
 import { restarts, restartsFigures } from "./restarts.ts";
 import { ctlStartup, describe, TARGET_RATIO } from "./ctl_startup.ts";
@@ -207,6 +207,7 @@ for (const w of which) {
   }
 }
 
+await warmDaemon();
 let ok = true;
 const raw: Record<string, unknown> = {};
 for (const name of which) {
