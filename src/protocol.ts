@@ -215,7 +215,7 @@ export interface ServiceDetail extends ServiceStatus {
    * (`notification-fd` 0 or invalid: `nitroctl ready`), or the fd number.
    */
   readiness: "timer" | "manual" | number;
-  /** Why it is FATAL ("run is not executable", …); null otherwise. */
+  /** Why it is FATAL ("run is not executable", ...); null otherwise. */
   reason: string | null;
 }
 
@@ -339,7 +339,7 @@ export interface OkResponse {
   info?: DaemonInfo;
   /** `up`/`down`/`restart`/`wait`/`ready`/`signal`. */
   results?: ServiceResult[];
-  /** `pidof`: name → pid or null. */
+  /** `pidof`: name -> pid or null. */
   pids?: Record<string, number | null>;
   /**
    * Service arguments that could not be served while others were (unknown,

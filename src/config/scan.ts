@@ -145,7 +145,7 @@ function downSignal(text: string | null): SignalName {
   return (text !== null && SIGNAL_LETTERS[text.charAt(0)]) || "SIGTERM";
 }
 
-/** Parse `notification-fd` (spec §5): absent → timer; not a number → manual. */
+/** Parse `notification-fd` (spec §5): absent -> timer; not a number -> manual. */
 export function readiness(text: string | null): Readiness {
   if (text === null) return { kind: "timer" };
   const trimmed = text.trim();

@@ -1,5 +1,5 @@
 /**
- * The service lifecycle as a pure function: `(service, input, now) →
+ * The service lifecycle as a pure function: `(service, input, now) ->
  * (service, effects, events)`. No I/O, no clock, no timers: the shell feeds
  * inputs, carries out the effects, publishes the events and arms one timer
  * for `service.deadline`.
@@ -33,7 +33,7 @@ import {
 /**
  * A state the service entered (or, for a request that changed nothing, is
  * in), to be published as an event once the first `at` effects of the same
- * step have been carried out — so the event carries the pid of a process
+ * step have been carried out - so the event carries the pid of a process
  * the state started.
  */
 export interface StateEvent {
@@ -340,8 +340,8 @@ class Transition {
   }
 
   /**
-   * Everything of the old run is gone: the service is DOWN — an event even
-   * when it goes on at once (spec §2) — and then maybe starts again.
+   * Everything of the old run is gone: the service is DOWN - an event even
+   * when it goes on at once (spec §2) - and then maybe starts again.
    */
   private afterStop(): void {
     const again = this.s.state !== "SHUTDOWN" && this.s.wantUp;

@@ -18,7 +18,7 @@ export const KILL_AFTER_MS = 7000;
 export type Readiness =
   /** No `notification-fd`: UP after {@link UP_AFTER_MS}. */
   | { kind: "timer" }
-  /** `notification-fd` = N ≥ 1: the first newline on fd N. */
+  /** `notification-fd` = N >= 1: the first newline on fd N. */
   | { kind: "fd"; fd: number }
   /** `notification-fd` = 0, or unreadable as a number: only `nitroctl ready`. */
   | { kind: "manual" };

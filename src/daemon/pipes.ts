@@ -3,7 +3,7 @@
  * directory (src/daemon/runtime_dir.ts) and held open read-write by nitro for
  * as long as the logger exists. Holding it is what makes the pipe outlive its
  * writers and its reader: a restarted logger finds the unread data still
- * there, and a writer never sees EPIPE while its logger is down — it fills the
+ * there, and a writer never sees EPIPE while its logger is down - it fills the
  * pipe and then blocks.
  *
  * @module
@@ -13,7 +13,7 @@ import { RuntimeDir } from "./runtime_dir.ts";
 
 /** The FIFOs of one nitro, in its private runtime directory. */
 export class LogPipes {
-  /** Logger → nitro's read-write hold on its FIFO (null once released). */
+  /** Logger -> nitro's read-write hold on its FIFO (null once released). */
   #pipes = new Map<string, Deno.FsFile | null>();
   #runtime: RuntimeDir | null = null;
 

@@ -4,9 +4,9 @@
  * its event loop. The first newline makes the service UP.
  *
  * How the pipe gets to fd N, with only `Deno.Command` (piped/inherit/null,
- * fds 0–2): nitro starts a *relay*, a `/bin/sh` that waits in `read` on its
+ * fds 0-2): nitro starts a *relay*, a `/bin/sh` that waits in `read` on its
  * stdin, with its stdout piped to nitro. The service's shell prologue opens
- * `/proc/RELAY/fd/1` for writing at fd N — which opens that very pipe — and
+ * `/proc/RELAY/fd/1` for writing at fd N - which opens that very pipe - and
  * then kills the relay: from then on the service holds the pipe's only write
  * end. So fd N is `S_ISFIFO`, `echo >&N` and `echo > /dev/fd/N` both work,
  * nothing else of nitro's leaks, and nitro's reads are ordinary pipe reads on

@@ -47,7 +47,7 @@ export function runtimeDirFor(socket: string): string {
   return `${resolve(socket)}.d`;
 }
 
-/** `0o755` → `"0755"`. */
+/** `0o755` -> `"0755"`. */
 export function octal(mode: number): string {
   return "0" + (mode & 0o7777).toString(8).padStart(3, "0");
 }

@@ -3,8 +3,8 @@
  *
  * Deno gives `{ code, signal }`: for a death by signal N, `code` is 128 + N
  * and `signal` its name; for a normal exit, `signal` is null. For a signal
- * Deno has no name for (the realtime ones, 34–64) `status` rejects instead,
- * with a `TypeError` "Invalid signal: N" — after the child was reaped, so the
+ * Deno has no name for (the realtime ones, 34-64) `status` rejects instead,
+ * with a `TypeError` "Invalid signal: N" - after the child was reaped, so the
  * number in the message is all that is left of its status.
  *
  * @module
