@@ -180,6 +180,25 @@ Deno.test("blame and plot of a real boot", async (t) => {
       const flaky = services.find((row) => row.service === "flaky")!;
       assert.ok(flaky.tries.length >= 2, "restarts are separate bars");
 
+      // --json: the timeline drawn, with the same rows and start times.
+      const json = await nitro.ctl(["--json", "plot"]);
+      assert.equal(json.code, 0, json.stderr);
+      const timeline = JSON.parse(json.stdout) as {
+        sys: { name: string } | null;
+        services: { name: string; began: number; segments: unknown[] }[];
+      };
+      assert.equal(timeline.sys?.name, "SYS/setup");
+      assert.deepEqual(
+        timeline.services.map((t) => [t.name, t.began]).sort(),
+        services.map((row) => [row.service, row.began]).sort(),
+      );
+      assert.deepEqual(
+        timeline.services.find((t) => t.name === "staged")!.segments.map((
+          g,
+        ) => (g as { state: string }).state),
+        ["SETUP", "STARTING", "UP"],
+      );
+
       const image = await decodePng(await renderPng(svg));
       assert.ok(image.width > 500 && image.height > 6 * 16);
       const counts = colorCounts(image);

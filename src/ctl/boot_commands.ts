@@ -11,7 +11,7 @@ import { blameRows, formatBlame } from "./blame.ts";
 import { EXIT } from "./exit.ts";
 import { historySnapshot } from "./history_snapshot.ts";
 import type { Output } from "./output.ts";
-import { plotSvg } from "./plot.ts";
+import { plotSvg, plotTimeline } from "./plot.ts";
 
 /**
  * `blame`: one line per service that started since boot, slowest first
@@ -43,7 +43,8 @@ export async function runBlame(
 
 /**
  * `plot`: the boot as a self-contained SVG document on stdout
- * (`nitroctl plot > boot.svg`). Resolves with the exit status.
+ * (`nitroctl plot > boot.svg`); with `--json`, the timeline it draws.
+ * Resolves with the exit status.
  *
  * @example
  * ```ts ignore
@@ -59,10 +60,11 @@ export async function runBlame(
  */
 export async function runPlot(
   client: NitroClient,
-  _line: CommandLine,
+  line: CommandLine,
   io: Output,
 ): Promise<number> {
   const { events, boot, now } = await historySnapshot(client.path);
-  io.out(plotSvg(events, boot, { now }).trimEnd());
+  if (line.json) io.out(JSON.stringify(plotTimeline(events, boot, { now })));
+  else io.out(plotSvg(events, boot, { now }).trimEnd());
   return EXIT.ok;
 }

@@ -15,7 +15,12 @@
  */
 
 import type { ServiceEvent, State } from "../protocol.ts";
-import { bootTimeline, type Segment, type Timeline } from "./boot_timeline.ts";
+import {
+  type BootTimeline,
+  bootTimeline,
+  type Segment,
+  type Timeline,
+} from "./boot_timeline.ts";
 
 /** Fill colour of each state's bars (DOWN is not drawn). */
 export const STATE_COLORS: Readonly<Record<State, string>> = {
@@ -126,11 +131,7 @@ export function plotSvg(
   boot: number,
   opts: PlotOptions = {},
 ): string {
-  const last = Math.max(boot, events.at(-1)?.time ?? boot);
-  const until = opts.now === undefined
-    ? last
-    : Math.min(opts.now, last + Math.max(1000, (last - boot) / 5));
-  const timeline = bootTimeline(events, boot, until);
+  const timeline = plotTimeline(events, boot, opts);
   const rows = timeline.sys
     ? [timeline.sys, ...timeline.services]
     : timeline.services;
@@ -264,6 +265,33 @@ export function plotSvg(
   }
   add(`</svg>`);
   return out.join("\n") + "\n";
+}
+
+/**
+ * The timeline {@link plotSvg} draws (what `nitroctl --json plot` prints):
+ * open states end at `opts.now`, but never more than a fifth of the boot
+ * (at least 1 s) after the last event, so an old boot stays readable.
+ *
+ * @example
+ * ```ts
+ * import { plotTimeline } from "./plot.ts";
+ * const t = plotTimeline([
+ *   { name: "web", state: "STARTING", pid: 7, time: 110 },
+ *   { name: "web", state: "UP", pid: 7, time: 2110 },
+ * ], 100, { now: 60_000 });
+ * console.assert(t.end === 3010 && t.services[0].ready === 2010);
+ * ```
+ */
+export function plotTimeline(
+  events: readonly ServiceEvent[],
+  boot: number,
+  opts: PlotOptions = {},
+): BootTimeline {
+  const last = Math.max(boot, events.at(-1)?.time ?? boot);
+  const until = opts.now === undefined
+    ? last
+    : Math.min(opts.now, last + Math.max(1000, (last - boot) / 5));
+  return bootTimeline(events, boot, until);
 }
 
 /**
