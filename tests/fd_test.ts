@@ -237,7 +237,9 @@ for (const how of ["pipe", "append", "socket"] as const) {
       );
       if (how === "append") ok(nitro.output().startsWith("before\n"));
     } finally {
-      for (const pid of [nitro.pid, ...descendantsOf(nitro.pid)].reverse()) {
+      // nitro first: a service killed while nitro lives is started again,
+      // and that new process (not in the list) would hold its stdout open.
+      for (const pid of [nitro.pid, ...descendantsOf(nitro.pid)]) {
         for (const target of [-pid, pid]) {
           try {
             Deno.kill(target, "SIGKILL");

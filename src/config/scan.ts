@@ -108,14 +108,71 @@ function readSmall(path: string): string | null {
   }
 }
 
-/** Look at a service directory now: which scripts, which options. */
-export function probeFacts(dir: string): ServiceFacts {
-  // One listing, then only the files that are there: probing runs at
-  // every start, and a failed read per absent file is wasted work.
-  let present: Set<string>;
+/**
+ * The entries of a service directory that nitro looks at (spec §1, §4, §5).
+ * Anything else in the directory is the service's own business.
+ */
+export const ENTRY_NAMES = [
+  "setup",
+  "run",
+  "finish",
+  "down",
+  "down-signal",
+  "notification-fd",
+  "log",
+] as const;
+
+/** One of {@link ENTRY_NAMES}. */
+export type EntryName = (typeof ENTRY_NAMES)[number];
+
+/**
+ * Which of {@link ENTRY_NAMES} a directory holds: bit i for the i-th name.
+ * A number, not a set: nitro keeps one per service directory.
+ */
+export type Entries = number;
+
+/**
+ * List which of {@link ENTRY_NAMES} `dir` holds; null when it cannot be
+ * listed (it is gone).
+ *
+ * @example
+ * ```ts
+ * import { hasEntry, listEntries } from "./scan.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeTextFileSync(`${dir}/down`, "");
+ * const entries = listEntries(dir)!;
+ * console.assert(hasEntry(entries, "down") && !hasEntry(entries, "run"));
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function listEntries(dir: string): Entries | null {
+  let entries = 0;
   try {
-    present = new Set([...Deno.readDirSync(dir)].map((e) => e.name));
+    for (const entry of Deno.readDirSync(dir)) {
+      const i = (ENTRY_NAMES as readonly string[]).indexOf(entry.name);
+      if (i >= 0) entries |= 1 << i;
+    }
   } catch {
+    return null;
+  }
+  return entries;
+}
+
+/** Whether `entries` include `name`. */
+export function hasEntry(entries: Entries, name: EntryName): boolean {
+  return (entries & (1 << ENTRY_NAMES.indexOf(name))) !== 0;
+}
+
+/**
+ * Look at a service directory now: which scripts, which options. `entries`
+ * is what the directory holds, when the caller knows it already (see
+ * `src/daemon/entry_cache.ts`); the files named there are read now.
+ */
+export function probeFacts(
+  dir: string,
+  entries: Entries | null = listEntries(dir),
+): ServiceFacts {
+  if (entries === null) {
     return {
       gone: true,
       hasSetup: false,
@@ -126,16 +183,17 @@ export function probeFacts(dir: string): ServiceFacts {
       readiness: { kind: "timer" },
     };
   }
-  const text = (name: string) =>
-    present.has(name) ? readSmall(join(dir, name)) : null;
-  const hasRun = present.has("run");
-  const hasSetup = present.has("setup");
+  // Only the files that are there: a failed read per absent file is
+  // wasted work at every decision.
+  const text = (name: EntryName) =>
+    hasEntry(entries, name) ? readSmall(join(dir, name)) : null;
   return {
     gone: false,
-    hasSetup,
-    hasRun,
-    hasFinish: present.has("finish") && isExecutable(join(dir, "finish")),
-    down: present.has("down"),
+    hasSetup: hasEntry(entries, "setup"),
+    hasRun: hasEntry(entries, "run"),
+    hasFinish: hasEntry(entries, "finish") &&
+      isExecutable(join(dir, "finish")),
+    down: hasEntry(entries, "down"),
     downSignal: downSignal(text("down-signal")),
     readiness: readiness(text("notification-fd")),
   };
@@ -154,8 +212,15 @@ export function readiness(text: string | null): Readiness {
   return fd === 0 ? { kind: "manual" } : { kind: "fd", fd };
 }
 
-/** The name of the service a `log` symlink points at, or null. */
-export function readLogLink(dir: string): string | null {
+/**
+ * The name of the service a `log` symlink points at, or null. With
+ * `entries` known and no `log` among them, nothing is read.
+ */
+export function readLogLink(
+  dir: string,
+  entries: Entries | null = null,
+): string | null {
+  if (entries !== null && !hasEntry(entries, "log")) return null;
   try {
     const name = basename(Deno.readLinkSync(join(dir, "log")));
     return name === "" || name === "." || name === ".." ? null : name;

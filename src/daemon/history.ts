@@ -10,8 +10,22 @@
 /** How many events after {@link EventHistory.startBoot} are kept apart. */
 export const BOOT_HISTORY_SIZE = 4096;
 
+/** What {@link EventHistory} needs of its rolling window. */
+export interface RingBuffer<T> {
+  /** The most items it holds. */
+  readonly capacity: number;
+  /** How many items it holds. */
+  readonly size: number;
+  /** Add an item, dropping the oldest when full. */
+  push(item: T): void;
+  /** The retained items, oldest first. */
+  toArray(): T[];
+  /** Forget every item. */
+  clear(): void;
+}
+
 /** Keeps the last `capacity` items, oldest first. */
-export class Ring<T> {
+export class Ring<T> implements RingBuffer<T> {
   #items: T[] = [];
   #next = 0;
 
@@ -65,7 +79,7 @@ export class Ring<T> {
  * ```
  */
 export class EventHistory<T> {
-  #recent: Ring<T>;
+  #recent: RingBuffer<T>;
   #boot: T[] = [];
   /** Events pushed in all; event number `n` is the n-th pushed (from 0). */
   #total = 0;
@@ -75,12 +89,14 @@ export class EventHistory<T> {
   /**
    * @param recentCapacity size of the rolling window of recent events.
    * @param bootCapacity how many events after a boot are kept apart.
+   * @param makeRing makes the rolling window (default: a {@link Ring}).
    */
   constructor(
     readonly recentCapacity: number,
     readonly bootCapacity: number = BOOT_HISTORY_SIZE,
+    makeRing: (capacity: number) => RingBuffer<T> = (n) => new Ring<T>(n),
   ) {
-    this.#recent = new Ring(recentCapacity);
+    this.#recent = makeRing(recentCapacity);
   }
 
   /** Record an event. */

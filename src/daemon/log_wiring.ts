@@ -8,7 +8,7 @@
  */
 
 import { loggerOf, readsLogPipe } from "../core/logging.ts";
-import { readLogLink } from "../config/scan.ts";
+import { type Entries, readLogLink } from "../config/scan.ts";
 import { LogPipes } from "./pipes.ts";
 import type { Stream } from "./spawn.ts";
 
@@ -32,16 +32,18 @@ export class LogWiring {
 
   /**
    * The service `name`'s next process writes into, from its `log` link as
-   * it is now (SYS has none), or null for nitro's own stdout.
+   * it is now (SYS has none), or null for nitro's own stdout. `entries`:
+   * what its directory holds, when known (no `log` there: nothing to read).
    */
   loggerName(
     service: { name: string; param: string | null; dir: string },
     hasLog: boolean,
+    entries: Entries | null = null,
   ): string | null {
     return loggerOf({
       name: service.name,
       param: service.param,
-      link: service.name === "SYS" ? null : readLogLink(service.dir),
+      link: service.name === "SYS" ? null : readLogLink(service.dir, entries),
       hasLogTemplate: this.hasLogTemplate,
       hasLog,
     });

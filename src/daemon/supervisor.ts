@@ -44,8 +44,10 @@ import {
   probeFacts,
   scanServiceDir,
 } from "../config/scan.ts";
-import { EventHistory } from "./history.ts";
+import type { EventHistory } from "./history.ts";
+import { serviceEventHistory } from "./event_ring.ts";
 import { DirectoryIndex } from "./dir_index.ts";
+import { EntryCache } from "./entry_cache.ts";
 import { kill } from "./kill.ts";
 import { LogWiring } from "./log_wiring.ts";
 import { spawnScript } from "./spawn.ts";
@@ -130,7 +132,7 @@ interface Entry {
 /** The supervisor of one service directory. */
 export class Supervisor {
   readonly dir: string;
-  readonly history: EventHistory<ServiceEvent> = new EventHistory(
+  readonly history: EventHistory<ServiceEvent> = serviceEventHistory(
     HISTORY_SIZE,
   );
   /** Service directories by (device, inode), for SERVICE paths. */
@@ -145,6 +147,8 @@ export class Supervisor {
   #services = new Map<string, Entry>();
   #templates = new Map<string, string>();
   #wiring: LogWiring;
+  /** What each service directory holds, listed again when it changed. */
+  #entries = new EntryCache();
   #listeners = new Set<(e: ServiceEvent) => void>();
   #t0 = performance.now();
   #system: System = newSystem();
@@ -291,6 +295,8 @@ export class Supervisor {
    * forget those gone, forget DOWN instances nothing refers to.
    */
   rescan(): void {
+    // Directories may have gone or come back in another shape.
+    this.#entries.clear();
     let found;
     try {
       found = scanServiceDir(this.dir);
@@ -514,7 +520,10 @@ export class Supervisor {
     while (queue.length > 0) {
       const input = queue.shift()!;
       if (input.type !== "ready" && input.type !== "spawn-failed") {
-        e.svc = { ...e.svc, facts: probeFacts(e.dir) };
+        e.svc = {
+          ...e.svc,
+          facts: probeFacts(e.dir, this.#entries.of(e.dir)),
+        };
       }
       const now = this.now();
       const { service, effects, events } = step(e.svc, input, now);
@@ -621,11 +630,11 @@ export class Supervisor {
    */
   #logTarget(e: Entry | null): string | null {
     const name = e?.svc.name ?? SYS;
-    const logger = this.#wiring.loggerName({
-      name,
-      param: e?.svc.param ?? null,
-      dir: e?.dir ?? join(this.dir, SYS),
-    }, this.#services.has("LOG"));
+    const logger = this.#wiring.loggerName(
+      { name, param: e?.svc.param ?? null, dir: e?.dir ?? join(this.dir, SYS) },
+      this.#services.has("LOG"),
+      e === null ? null : this.#entries.of(e.dir),
+    );
     if (logger === null || logger === name || this.ensureInstance(logger)) {
       return logger;
     }
@@ -636,7 +645,8 @@ export class Supervisor {
   // --- the table -----------------------------------------------------------
 
   #add(f: FoundService, onDisk: boolean): void {
-    const svc = newService(f.name, f.param, probeFacts(f.dir), this.now());
+    const facts = probeFacts(f.dir, this.#entries.of(f.dir));
+    const svc = newService(f.name, f.param, facts, this.now());
     this.#services.set(f.name, {
       svc,
       dir: f.dir,

@@ -1,5 +1,6 @@
 /**
- * Memory of nitro's event history (src/daemon/history.ts): it keeps the
+ * Memory of nitro's event history (src/daemon/history.ts, with the
+ * compact window of src/daemon/event_ring.ts, as nitro uses it): it keeps the
  * first events of the boot and a window of recent ones, and must not grow
  * with uptime. Pushes events like a busy nitro's (300 services restarting)
  * and prints one line: events kept and heap used after 100,000 and after
@@ -13,9 +14,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { BOOT_HISTORY_SIZE, EventHistory } from "../../src/daemon/history.ts";
+import { BOOT_HISTORY_SIZE } from "../../src/daemon/history.ts";
+import { serviceEventHistory } from "../../src/daemon/event_ring.ts";
 import { HISTORY_SIZE } from "../../src/daemon/supervisor.ts";
-import { type ServiceEvent, STATES } from "../../src/protocol.ts";
+import { STATES } from "../../src/protocol.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -30,7 +32,7 @@ function heapUsed(): number {
 
 const names = Array.from({ length: 300 }, (_, i) => `service-${i}`);
 const base = heapUsed();
-const history = new EventHistory<ServiceEvent>(HISTORY_SIZE);
+const history = serviceEventHistory(HISTORY_SIZE);
 const figures: { events: number; kept: number; heapBytes: number }[] = [];
 for (let i = 1; i <= 1_000_000; i++) {
   history.push({
