@@ -237,8 +237,14 @@ for (const how of ["pipe", "append", "socket"] as const) {
       );
       if (how === "append") ok(nitro.output().startsWith("before\n"));
     } finally {
-      // nitro first: a service killed while nitro lives is started again,
-      // and that new process (not in the list) would hold its stdout open.
+      // nitro frozen, then killed first: a service killed while nitro runs
+      // is started again, and that new process (not in the list) would
+      // hold its stdout open.
+      try {
+        Deno.kill(nitro.pid, "SIGSTOP");
+      } catch {
+        // Gone already.
+      }
       for (const pid of [nitro.pid, ...descendantsOf(nitro.pid)]) {
         for (const target of [-pid, pid]) {
           try {

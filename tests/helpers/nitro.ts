@@ -216,6 +216,13 @@ export class Nitro {
    */
   async stop(): Promise<void> {
     if (this.#child) {
+      // Frozen, nitro starts nothing between the listing and its end (a
+      // service it restarted meanwhile would be missed and left running).
+      try {
+        this.#child.kill("SIGSTOP");
+      } catch {
+        // Already exited.
+      }
       const descendants = descendantsOf(this.#child.pid);
       try {
         this.#child.kill("SIGKILL");
