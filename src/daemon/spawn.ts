@@ -92,8 +92,8 @@ export function spawnScript(req: SpawnRequest): Spawned {
         "/bin/sh cannot, and there is no bash",
     );
   }
-  // Nothing here keeps `req` (and its environment) alive while the service
-  // runs: with thousands of services, that is most of their memory.
+  // Nothing here keeps `req` (and its copy of the environment) alive while
+  // the service runs: with thousands of services, those copies add up.
   const onReady = req.onReady ?? (() => {});
   const pipe = fd === null ? null : new ReadinessPipe(onReady);
   let child: Deno.ChildProcess;
