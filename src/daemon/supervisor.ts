@@ -39,6 +39,7 @@ import {
 } from "../core/system.ts";
 import { isTemplate, splitInstance } from "../config/names.ts";
 import {
+  type Entries,
   type FoundService,
   isExecutable,
   probeFacts,
@@ -127,6 +128,12 @@ interface Entry {
   onDisk: boolean;
   /** Gone from DIR: forgotten once DOWN. */
   removed: boolean;
+  /**
+   * What its directory held when the current decision was made: the
+   * `log` link a spawn of that decision looks for is read from this, not
+   * from a second look at the directory.
+   */
+  entries: Entries | null;
 }
 
 /** The supervisor of one service directory. */
@@ -520,10 +527,8 @@ export class Supervisor {
     while (queue.length > 0) {
       const input = queue.shift()!;
       if (input.type !== "ready" && input.type !== "spawn-failed") {
-        e.svc = {
-          ...e.svc,
-          facts: probeFacts(e.dir, this.#entries.of(e.dir)),
-        };
+        e.entries = this.#entries.of(e.dir);
+        e.svc = { ...e.svc, facts: probeFacts(e.dir, e.entries) };
       }
       const now = this.now();
       const { service, effects, events } = step(e.svc, input, now);
@@ -571,7 +576,7 @@ export class Supervisor {
 
   #spawn(e: Entry, script: string, args: string[]): void {
     const name = e.svc.name;
-    const logger = this.#logTarget(e);
+    const logger = this.#logTarget(e, e.entries);
     const readiness = e.svc.facts.readiness;
     const notifyFd = script === "run" && readiness.kind === "fd"
       ? readiness.fd
@@ -628,12 +633,15 @@ export class Supervisor {
    * The logger a process of `e` (null: SYS) writes into, made to exist;
    * null for nitro's own stdout (also when the logger does not exist).
    */
-  #logTarget(e: Entry | null): string | null {
+  #logTarget(
+    e: Entry | null,
+    entries: Entries | null = e === null ? null : this.#entries.of(e.dir),
+  ): string | null {
     const name = e?.svc.name ?? SYS;
     const logger = this.#wiring.loggerName(
       { name, param: e?.svc.param ?? null, dir: e?.dir ?? join(this.dir, SYS) },
       this.#services.has("LOG"),
-      e === null ? null : this.#entries.of(e.dir),
+      entries,
     );
     if (logger === null || logger === name || this.ensureInstance(logger)) {
       return logger;
@@ -645,8 +653,13 @@ export class Supervisor {
   // --- the table -----------------------------------------------------------
 
   #add(f: FoundService, onDisk: boolean): void {
-    const facts = probeFacts(f.dir, this.#entries.of(f.dir));
-    const svc = newService(f.name, f.param, facts, this.now());
+    const entries = this.#entries.of(f.dir);
+    const svc = newService(
+      f.name,
+      f.param,
+      probeFacts(f.dir, entries),
+      this.now(),
+    );
     this.#services.set(f.name, {
       svc,
       dir: f.dir,
@@ -657,6 +670,7 @@ export class Supervisor {
       logger: null,
       onDisk,
       removed: false,
+      entries,
     });
   }
 
