@@ -7,7 +7,12 @@
 
 import { basename, join } from "node:path";
 import type { SignalName } from "../protocol.ts";
-import type { Readiness, ServiceFacts } from "../core/service.ts";
+import {
+  MANUAL_READINESS,
+  type Readiness,
+  type ServiceFacts,
+  TIMER_READINESS,
+} from "../core/service.ts";
 import { isTemplate, nameProblem, splitInstance } from "./names.ts";
 
 /** A service found in the service directory. */
@@ -180,7 +185,7 @@ export function probeFacts(
       hasFinish: false,
       down: false,
       downSignal: "SIGTERM",
-      readiness: { kind: "timer" },
+      readiness: TIMER_READINESS,
     };
   }
   // Only the files that are there: a failed read per absent file is
@@ -205,11 +210,11 @@ function downSignal(text: string | null): SignalName {
 
 /** Parse `notification-fd` (spec §5): absent -> timer; not a number -> manual. */
 export function readiness(text: string | null): Readiness {
-  if (text === null) return { kind: "timer" };
+  if (text === null) return TIMER_READINESS;
   const trimmed = text.trim();
-  if (!/^\d{1,4}$/.test(trimmed)) return { kind: "manual" };
+  if (!/^\d{1,4}$/.test(trimmed)) return MANUAL_READINESS;
   const fd = Number(trimmed);
-  return fd === 0 ? { kind: "manual" } : { kind: "fd", fd };
+  return fd === 0 ? MANUAL_READINESS : { kind: "fd", fd };
 }
 
 /**

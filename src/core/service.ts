@@ -23,6 +23,13 @@ export type Readiness =
   /** `notification-fd` = 0, or unreadable as a number: only `nitroctl ready`. */
   | { kind: "manual" };
 
+/**
+ * The readiness of a service without `notification-fd`, and of one that
+ * can only be told: shared, not made per service (there may be thousands).
+ */
+export const TIMER_READINESS: Readiness = Object.freeze({ kind: "timer" });
+export const MANUAL_READINESS: Readiness = Object.freeze({ kind: "manual" });
+
 /** What nitro found in a service directory when it last looked. */
 export interface ServiceFacts {
   /** The directory (or the template's, for an instance) is gone. */
@@ -124,7 +131,7 @@ export function defaultFacts(): ServiceFacts {
     hasFinish: false,
     down: false,
     downSignal: "SIGTERM",
-    readiness: { kind: "timer" },
+    readiness: TIMER_READINESS,
   };
 }
 

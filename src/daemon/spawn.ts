@@ -77,8 +77,31 @@ export interface Spawned {
   exited: Promise<number>;
 }
 
-/** Start a script; throws an `Error` with a readable message if impossible. */
+/**
+ * Start a script; throws an `Error` with a readable message if impossible.
+ *
+ * @example
+ * ```ts ignore
+ * const s = spawnScript(request);
+ * console.log(s.pid, await s.exited);
+ * ```
+ */
 export function spawnScript(req: SpawnRequest): Spawned {
+  let resolve!: (wstatus: number) => void;
+  const exited = new Promise<number>((r) => resolve = r);
+  return { pid: startScript(req, resolve), exited };
+}
+
+/**
+ * Start a script and return its pid; `onExit` gets its raw wait status
+ * once it has ended. What the supervisor uses: a callback costs each
+ * running process less memory than a promise the caller chains onto.
+ * Throws an `Error` with a readable message if the script cannot start.
+ */
+export function startScript(
+  req: SpawnRequest,
+  onExit: (wstatus: number) => void,
+): number {
   const script = execArgv(req);
   const fd = req.notifyFd;
   const needs = { highFd: fd !== null && fd > 9, argv0: script.argv0 !== null };
@@ -119,20 +142,26 @@ export function spawnScript(req: SpawnRequest): Spawned {
   }
   const pid = child.pid;
   liveChildren.add(pid);
-  // One derived promise per process: its wait status, once Deno has reaped
-  // it. Closing the pipe first means `onReady` never comes after the exit.
-  const ended = (status: number) => {
-    liveChildren.delete(pid);
-    pipe?.close();
-    return status;
-  };
-  return {
-    pid,
-    exited: child.status.then(
-      (status) => ended(waitStatus(status)),
-      (err) => ended(waitStatusOfError(err)),
-    ),
-  };
+  child.status.then(
+    (status) => ended(pid, pipe, onExit, waitStatus(status)),
+    (err) => ended(pid, pipe, onExit, waitStatusOfError(err)),
+  );
+  return pid;
+}
+
+/**
+ * A started process has been reaped by Deno. Closing the readiness pipe
+ * first means `onReady` never comes after the exit.
+ */
+function ended(
+  pid: number,
+  pipe: ReadinessPipe | null,
+  onExit: (wstatus: number) => void,
+  wstatus: number,
+): void {
+  liveChildren.delete(pid);
+  pipe?.close();
+  onExit(wstatus);
 }
 
 /**

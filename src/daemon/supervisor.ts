@@ -51,7 +51,7 @@ import { DirectoryIndex } from "./dir_index.ts";
 import { EntryCache } from "./entry_cache.ts";
 import { kill } from "./kill.ts";
 import { LogWiring } from "./log_wiring.ts";
-import { spawnScript } from "./spawn.ts";
+import { startScript } from "./spawn.ts";
 import { runSysScript } from "./sys_script.ts";
 
 export type { EndMode };
@@ -581,8 +581,7 @@ export class Supervisor {
     const notifyFd = script === "run" && readiness.kind === "fd"
       ? readiness.fd
       : null;
-    let pid = 0;
-    const spawned = spawnScript({
+    const pid = startScript({
       command: join(e.dir, script),
       args,
       cwd: e.dir,
@@ -595,12 +594,10 @@ export class Supervisor {
       onReady: notifyFd === null ? undefined : () => {
         if (e.pid === pid) this.input(name, { type: "ready" });
       },
-    });
-    pid = spawned.pid;
+    }, (wstatus) => this.#exited(e, pid, wstatus));
     e.pid = pid;
     e.group = pid; // Every script starts a session of its own.
     e.logger = logger;
-    spawned.exited.then((wstatus) => this.#exited(e, pid, wstatus));
     if (logger === null || logger === name) return;
     // A logger starts with the first service that writes into it.
     const l = this.#services.get(logger);

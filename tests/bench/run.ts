@@ -57,11 +57,12 @@ function fromFigures(figures: Figure[], raw: unknown): Outcome {
 const SECTIONS: Record<string, Section> = {
   memory: {
     about:
-      "nitro's RSS with 100 and 2,000 services and its idle CPU, against an idle Deno listener (--sizes, --idle)",
+      "nitro's RSS with 100 and 2,000 services, after boot and at rest, and its idle CPU, against an idle Deno listener (--sizes, --idle, --memory-runs)",
     run: async (v) => {
       const r = await memory({
         sizes: list(v, "sizes"),
         idleSeconds: num(v, "idle"),
+        runs: num(v, "memory-runs"),
       });
       return fromFigures(memoryFigures(r), r);
     },
@@ -174,7 +175,8 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     sizes: { type: "string", default: "100,2000" },
-    idle: { type: "string", default: "10" },
+    idle: { type: "string", default: "15" },
+    "memory-runs": { type: "string", default: "3" },
     restarts: { type: "string", default: "1000" },
     runs: { type: "string", default: "30" },
     rounds: { type: "string", default: "9" },
