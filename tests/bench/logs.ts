@@ -18,7 +18,7 @@
  * Two matched pairs, because how a pipe performs depends on whether its
  * reader is already waiting when the writer starts:
  *
- * - cold: `sh -c 'producer | consumer'` against `nitroctl up prod sink`:
+ * - cold: `sh -c 'producer | consumer'` against one request `up prod sink`:
  *   both ends start together, and nitro's start of the logger is in the
  *   time;
  * - warm: `sink` started first and `prod` sleeping 0.3 s before it
