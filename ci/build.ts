@@ -34,7 +34,7 @@
 
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type EntryPoint, PERMISSIONS } from "./permissions.ts";
+import { type EntryPoint, PERMISSIONS, RUN_ENV } from "./permissions.ts";
 
 /** This checkout, without a trailing slash. */
 const ROOT = normalize(new URL("../", import.meta.url).pathname).replace(
@@ -216,6 +216,8 @@ export function launcher(
     }, the Deno it was installed with; install again: deno task install" >&2`,
     "  exit 127",
     "fi",
+    "# No update check by Deno (see RUN_ENV in ci/permissions.ts).",
+    ...Object.entries(RUN_ENV).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
     `exec ${command} "$@"`,
     "",
   ].join("\n");

@@ -23,7 +23,7 @@ import {
   LAUNCHER_MARK,
   shellQuote as q,
 } from "./build.ts";
-import { PERMISSIONS } from "./permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "./permissions.ts";
 import { descendantsOf } from "./proc.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -129,6 +129,7 @@ async function main(): Promise<number> {
 
   const env = {
     ...Deno.env.toObject(),
+    ...RUN_ENV,
     NITRO_SOCK: sock,
     PATH: `${bin}:${Deno.env.get("PATH") ?? "/usr/bin:/bin"}`,
   };

@@ -73,5 +73,16 @@ export const PERMISSIONS = {
   ],
 } as const;
 
+/**
+ * Environment every entry point runs with, on top of its caller's.
+ *
+ * `deno run` otherwise asks dl.deno.land at each start whether a newer Deno
+ * exists: a DNS query and an HTTPS client inside a supervisor that may run
+ * as root, as pid 1, before any network is up. The client also stays
+ * resident: about 1 MB of the daemon's memory for its whole life. Compiled
+ * binaries never check, so this only matters to launchers and tests.
+ */
+export const RUN_ENV = { DENO_NO_UPDATE_CHECK: "1" } as const;
+
 /** Names of the entry points in {@link PERMISSIONS}. */
 export type EntryPoint = keyof typeof PERMISSIONS;

@@ -8,7 +8,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { PERMISSIONS } from "../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
 import {
   delay,
   descendantsOf,
@@ -152,7 +152,11 @@ function launch(
     join(ROOT, "cli/nitro.ts"),
     dir,
   ];
-  const env = { NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" };
+  const env = {
+    ...RUN_ENV,
+    NITRO_SOCK: sock,
+    PATH: Deno.env.get("PATH") ?? "",
+  };
   let text = "";
   if (how === "socket") {
     // node's "pipe" at an fd above 2 is a socketpair: made nitro's stdout.

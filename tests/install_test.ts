@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PERMISSIONS } from "../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
 import {
   BASE_TARGETS,
   compileArgs,
@@ -95,6 +95,13 @@ Deno.test("build: launcher text execs an absolute deno with the table's flags", 
     const script = words.indexOf(join("/src", t.script));
     assert.ok(script > 0, `${t.name} script`);
     assert.deepEqual(words.slice(script + 1), [...t.args, '"$@"']);
+    // RUN_ENV exported before the exec (tests/update_check_test.ts).
+    const lines = text.split("\n");
+    const exec = lines.findIndex((l) => l.startsWith("exec "));
+    for (const [k, v] of Object.entries(RUN_ENV)) {
+      const at = lines.indexOf(`export ${k}=${v}`);
+      assert.ok(at >= 0 && at < exec, `${t.name} exports ${k}`);
+    }
   }
   const nitro = BASE_TARGETS.find((t) => t.name === "nitro")!;
   assert.equal(nitro.permissions, "nitro-init");

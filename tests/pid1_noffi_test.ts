@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PERMISSIONS } from "../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
 import { descendantsOf, eventually, Nitro } from "./helpers/nitro.ts";
 import { REPO_ROOT } from "./helpers/common.ts";
 import {
@@ -117,6 +117,7 @@ Deno.test("outside pid 1, started with fds 0-2 closed: services get /dev/null", 
   const root = await Deno.makeTempDir({ prefix: "nitro-nostdio-" });
   const dir = join(root, "svc");
   const env = {
+    ...RUN_ENV,
     NITRO_SOCK: join(root, "nitro.sock"),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
   };

@@ -21,7 +21,7 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import {
   cpuTicks,
   type Figure,
@@ -74,7 +74,10 @@ export async function idleListenerKb(settleMs = 1500): Promise<number> {
   );
   const tree = startTree(
     [Deno.execPath(), "run", "--quiet", ...PERMISSIONS.nitro, script],
-    { env: { PATH: Deno.env.get("PATH") ?? "" }, output: join(root, "out") },
+    {
+      env: { ...RUN_ENV, PATH: Deno.env.get("PATH") ?? "" },
+      output: join(root, "out"),
+    },
   );
   try {
     await sleep(settleMs);

@@ -30,7 +30,7 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import {
   commOf,
   descendantsOf,
@@ -121,7 +121,7 @@ const PEERS: Peer[] = [
       NITRO_CLI,
       join(root, "svc"),
     ],
-    env: (root) => ({ NITRO_SOCK: join(root, "nitro.sock") }),
+    env: (root) => ({ ...RUN_ENV, NITRO_SOCK: join(root, "nitro.sock") }),
     supervisors: [],
     status: () => [Deno.execPath(), ...nitroctlArgs(["status", "svc1"])],
     statusFallback: () => [
@@ -384,7 +384,7 @@ async function denoFloor(runs: number): Promise<number | null> {
       ...PERMISSIONS.nitroctl,
       empty,
     ];
-    const env = { PATH: Deno.env.get("PATH") ?? "" };
+    const env = { ...RUN_ENV, PATH: Deno.env.get("PATH") ?? "" };
     await timeCommand(argv, env); // Warm up.
     const ms: number[] = [];
     for (let i = 0; i < runs; i++) {

@@ -7,7 +7,7 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
 import { eventually, type Nitro, nitroctlArgs } from "./nitro.ts";
 
@@ -244,7 +244,7 @@ export function spawnNitro(
       join(ROOT, "cli/nitro.ts"),
       ...args,
     ],
-    env: { NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" },
+    env: { ...RUN_ENV, NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" },
     clearEnv: true,
     stdin: "null",
     stdout: stdio,

@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import { descendantsOf } from "../../ci/proc.ts";
 
 export { descendantsOf };
@@ -101,9 +101,13 @@ export class Nitro {
     return n;
   }
 
-  /** Environment for nitro and nitroctl: only this test's socket. */
+  /**
+   * Environment for nitro and nitroctl: this test's socket, and what an
+   * installed launcher sets.
+   */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
+      ...RUN_ENV,
       NITRO_SOCK: this.sock,
       PATH: Deno.env.get("PATH") ?? "",
       ...extra,

@@ -21,7 +21,7 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS } from "../../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import { UNSHARE } from "../init_fixtures/harness.ts";
 import { procStat, REPO_ROOT as ROOT, shq } from "./common.ts";
 import {
@@ -152,9 +152,13 @@ export class NsNitro {
     return join(this.root, ...parts);
   }
 
-  /** Environment for nitro and nitroctl: only this test's socket. */
+  /**
+   * Environment for nitro and nitroctl: this test's socket, and what an
+   * installed launcher sets.
+   */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
+      ...RUN_ENV,
       NITRO_SOCK: this.sock,
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
       NO_COLOR: "1",
