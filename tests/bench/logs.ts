@@ -40,7 +40,7 @@
  * Target: throughput through nitro ≥ 0.9 of the pipe's, in each pair.
  *
  * ```sh
- * deno task bench logs [--rounds=9] [--mb=200]
+ * deno task bench logs [--rounds=25] [--mb=200]
  * ```
  *
  * @module
@@ -146,7 +146,7 @@ async function elapsed(dir: string, limitMs = 60_000): Promise<number> {
 export async function logs(
   opts: { rounds?: number; bytes?: number } = {},
 ): Promise<LogsResult> {
-  const rounds = opts.rounds ?? 9;
+  const rounds = opts.rounds ?? 25;
   const bytes = opts.bytes ?? 200_000_000;
   const line = "x".repeat(99);
   const n = await Nitro.create({});

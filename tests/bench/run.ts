@@ -179,7 +179,7 @@ const { values, positionals } = parseArgs({
     "memory-runs": { type: "string", default: "3" },
     restarts: { type: "string", default: "1000" },
     runs: { type: "string", default: "30" },
-    rounds: { type: "string", default: "9" },
+    rounds: { type: "string", default: "25" },
     mb: { type: "string", default: "200" },
     "peer-sizes": { type: "string", default: "100,1000" },
     queries: { type: "string", default: "15" },
