@@ -8,20 +8,18 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
+import { RUN_ENV } from "../ci/permissions.ts";
 import {
   delay,
   descendantsOf,
   eventually,
   Nitro,
+  nitroArgs,
   runCtl,
   strayFds,
   writeServices,
 } from "./helpers/nitro.ts";
 import { NitroClient } from "../mod.ts";
-import { REPO_ROOT } from "./helpers/common.ts";
-
-const ROOT = REPO_ROOT;
 
 /** The fds of `pid` and what each points at. */
 function fds(pid: number): Record<string, string> {
@@ -146,11 +144,7 @@ function launch(
     `exec ${closeStray}; exec "$@"${redirect}`,
     "nitro",
     Deno.execPath(),
-    "run",
-    "--quiet",
-    ...PERMISSIONS.nitro,
-    join(ROOT, "cli/nitro.ts"),
-    dir,
+    ...nitroArgs([dir]),
   ];
   const env = {
     ...RUN_ENV,

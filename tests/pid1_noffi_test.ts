@@ -10,7 +10,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
-import { descendantsOf, eventually, Nitro } from "./helpers/nitro.ts";
+import {
+  descendantsOf,
+  eventually,
+  Nitro,
+  nitroArgs,
+} from "./helpers/nitro.ts";
 import { REPO_ROOT } from "./helpers/common.ts";
 import {
   linesOf,
@@ -138,11 +143,7 @@ Deno.test("outside pid 1, started with fds 0-2 closed: services get /dev/null", 
       `exec ${close.join(" ")}; exec "$@"`,
       "nitro",
       Deno.execPath(),
-      "run",
-      "--quiet",
-      ...PERMISSIONS.nitro,
-      join(ROOT, "cli/nitro.ts"),
-      dir,
+      ...nitroArgs([dir]),
     ],
     env,
     clearEnv: true,

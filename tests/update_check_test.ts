@@ -12,9 +12,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PERMISSIONS } from "../ci/permissions.ts";
 import { REPO_ROOT } from "./helpers/common.ts";
-import { answers, delay, eventually } from "./helpers/nitro.ts";
+import { answers, delay, eventually, nitroArgs } from "./helpers/nitro.ts";
 
 const ROOT = REPO_ROOT.replace(/\/$/, "");
 
@@ -93,14 +92,7 @@ Deno.test("installed nitro asks no network for a newer Deno; plain deno run does
     const before = proxy.requests.length;
     const knocked = proxy.next();
     const t0 = performance.now();
-    start([
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      ...PERMISSIONS.nitro,
-      join(ROOT, "cli/nitro.ts"),
-      dir,
-    ], join(tmp, "control.sock"));
+    start([Deno.execPath(), ...nitroArgs([dir])], join(tmp, "control.sock"));
     const timeout = delay(30_000).then(() => {
       throw new Error("plain deno run sent no request through the proxy");
     });

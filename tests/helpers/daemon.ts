@@ -7,11 +7,11 @@
  */
 
 import { join } from "node:path";
-import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
+import { RUN_ENV } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
-import { eventually, type Nitro, nitroctlArgs } from "./nitro.ts";
+import { eventually, type Nitro, nitroArgs, nitroctlArgs } from "./nitro.ts";
 
-import { decodeOutput, procStat, REPO_ROOT as ROOT } from "./common.ts";
+import { decodeOutput, procStat } from "./common.ts";
 
 /**
  * Write an executable `nitroctl` wrapper into `n.root/bin` and return its
@@ -237,13 +237,7 @@ export function spawnNitro(
   stdio: "piped" | "null" = "null",
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      ...PERMISSIONS.nitro,
-      join(ROOT, "cli/nitro.ts"),
-      ...args,
-    ],
+    args: nitroArgs(args),
     env: { ...RUN_ENV, NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" },
     clearEnv: true,
     stdin: "null",

@@ -42,6 +42,17 @@ export function writeServices(
   }
 }
 
+/** `deno` arguments that run the real nitro with its permissions. */
+export function nitroArgs(args: string[]): string[] {
+  return [
+    "run",
+    "--quiet",
+    ...PERMISSIONS.nitro,
+    join(ROOT, "cli/nitro.ts"),
+    ...args,
+  ];
+}
+
 /** `deno` arguments that run the real nitroctl with its permissions. */
 export function nitroctlArgs(args: string[]): string[] {
   return [
