@@ -113,6 +113,8 @@ Deno.test("SYS: SETUP SYS, a started by setup, DOWN SYS, then the others; `down 
     await n.start();
     log = await EventLog.open(n.sock);
     await n.ctl(["-t", "10", "wait-starting", "c"]);
+    // The log's own connection may see the event a moment after nitroctl.
+    await log.waitFor((e) => e.name === "c" && e.state === "STARTING");
     const got = seq(log, "SYS", "a", "b", "c").filter((l) =>
       !l.startsWith("UP c")
     );
