@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
 import {
   connect,
+  killChildren,
   LineReader,
   readOr,
   request,
@@ -132,14 +133,7 @@ Deno.test("socket: a second nitro refuses a live socket; a stale one is replaced
     const status = await within(third.status, 10_000, "third nitro to exit");
     assert.equal(status.code, 0);
   } finally {
-    for (const c of children) {
-      try {
-        c.kill("SIGKILL");
-      } catch {
-        // Gone.
-      }
-      await c.status;
-    }
+    await killChildren(children);
     await n.stop();
   }
 });

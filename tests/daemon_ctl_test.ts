@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
 import {
   ctlScript,
+  killChildren,
   Lines,
   procState,
   readOr,
@@ -420,15 +421,8 @@ Deno.test("events prints `STATE name` as it happens; --replay starts with the hi
     assert.equal(typeof first.pid, "number");
     assert.equal(typeof first.time, "number");
   } finally {
-    for (const c of children) {
-      try {
-        c.kill("SIGKILL");
-      } catch {
-        // Gone.
-      }
-      await c.status;
-      await c.stderr.cancel().catch(() => {});
-    }
+    await killChildren(children);
+    for (const c of children) await c.stderr.cancel().catch(() => {});
     await n.stop();
   }
 });

@@ -13,6 +13,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO_ROOT } from "./helpers/common.ts";
+import { killChildren } from "./helpers/daemon.ts";
 import { answers, delay, eventually, nitroArgs } from "./helpers/nitro.ts";
 
 const ROOT = REPO_ROOT.replace(/\/$/, "");
@@ -115,14 +116,7 @@ Deno.test("installed nitro asks no network for a newer Deno; plain deno run does
     ]);
     assert.ok(alive, "nitro ran all along");
   } finally {
-    for (const child of started) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await child.status;
-    }
+    await killChildren(started);
     proxy.close();
     await Deno.remove(tmp, { recursive: true });
   }

@@ -246,6 +246,20 @@ export function spawnNitro(
   }).spawn();
 }
 
+/** SIGKILL each child still running, and wait until all have ended. */
+export async function killChildren(
+  children: readonly Deno.ChildProcess[],
+): Promise<void> {
+  for (const c of children) {
+    try {
+      c.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await c.status;
+  }
+}
+
 /** Wait for a promise, failing after `ms`. */
 export async function within<T>(
   p: Promise<T>,
