@@ -683,7 +683,9 @@ export class NitroClient implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     closeQuietly(this.#conn);
-    this.#failAll(new NitroError("disconnected", "connection closed"));
+    if (this.#pending.size > 0) {
+      this.#failAll(new NitroError("disconnected", "connection closed"));
+    }
   }
 
   /** Same as {@link NitroClient.close}, for `using`. */
@@ -724,10 +726,9 @@ export class NitroClient implements Disposable {
 
   /** Dispatch every line the daemon sends to the request it answers. */
   async #readLoop(): Promise<void> {
-    let failure = new NitroError(
-      "disconnected",
-      `nitro at ${this.path} closed the connection`,
-    );
+    // Why the requests still pending fail. Made only when needed: an
+    // Error costs a stack trace, which is start-up time for nitroctl.
+    let failure: NitroError | undefined;
     try {
       for await (const line of readLines(this.#conn)) {
         const message = parseLine(line);
@@ -747,10 +748,15 @@ export class NitroClient implements Disposable {
       if (error instanceof NitroError) failure = error;
       // Anything else is a read error after close(), or the peer vanished.
     }
-    if (!this.#closed) this.#failure = failure;
+    if (!this.#closed) {
+      this.#failure = failure ?? new NitroError(
+        "disconnected",
+        `nitro at ${this.path} closed the connection`,
+      );
+      this.#failAll(this.#failure);
+    }
     this.#closed = true;
     closeQuietly(this.#conn);
-    this.#failAll(failure);
   }
 
   /** Reject every pending request with `error`. */
