@@ -72,7 +72,8 @@ export const KILL_WAIT_MS = 2000;
 /**
  * Extra checks after a SIGCHLD: our own zombies vanish when Deno's runtime
  * reaps them, shortly after the signal, and that raises no event. Bounded:
- * at most this many checks per SIGCHLD.
+ * at most this many checks per SIGCHLD. Used while orphans wait behind a
+ * zombie of ours, and by `killAll` to see that everyone has gone.
  */
 const RECHECK_MS = [5, 25, 100, 400];
 
@@ -106,16 +107,18 @@ export interface Pid1 {
   readonly warnings: readonly string[];
 
   /**
-   * Reap every exited child that `isOurs` rejects; returns how many.
-   * Reads /proc (zombies whose parent is pid 1); without /proc it peeks
-   * with `waitid(WNOWAIT)` and stops at the first zombie that is ours.
-   * Linux only for now (0 elsewhere).
+   * Reap exited children that `isOurs` rejects; returns how many. Peeks
+   * with `waitid(WNOWAIT)`, oldest first, and stops at the first zombie
+   * that is ours: Deno's runtime collects that one, and the rest wait for
+   * the next call. Needs no /proc. Linux only for now (0 elsewhere).
    */
   reapOrphans(isOurs: IsOurs): number;
 
   /**
-   * Call {@link reapOrphans} now and on every SIGCHLD; `onReap` gets the
-   * count when it is not 0. Returns a function that stops it.
+   * Call {@link reapOrphans} now and on every SIGCHLD, and again a few
+   * times shortly after when it stopped at a zombie of ours (see
+   * {@link RECHECK_MS}); `onReap` gets the count when it is not 0. Returns
+   * a function that stops it.
    */
   watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void;
 
@@ -214,24 +217,33 @@ class Pid1Impl implements Pid1 {
   ) {}
 
   reapOrphans(isOurs: IsOurs): number {
-    if (Deno.build.os !== "linux") return 0; // FreeBSD: not implemented yet
-    const zombies = this.zombieChildren();
-    if (zombies === null) return this.reapByPeeking(isOurs);
-    let n = 0;
-    for (const pid of zombies) {
-      if (!isOurs(pid) && this.reap(pid)) n++;
-    }
-    return n;
+    return this.reapUntilOurs(isOurs).reaped;
   }
 
   watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void {
+    let recheck: ReturnType<typeof setTimeout> | undefined;
+    let next = 0;
+    const reap = () => {
+      recheck = undefined;
+      const { reaped, blocked } = this.reapUntilOurs(isOurs);
+      if (reaped > 0) onReap?.(reaped);
+      // Orphans behind a zombie of ours wait until Deno has collected it,
+      // which raises no signal: look again shortly, a bounded few times.
+      if (blocked && next < RECHECK_MS.length) {
+        recheck = setTimeout(reap, RECHECK_MS[next++]);
+      }
+    };
     const listener = () => {
-      const n = this.reapOrphans(isOurs);
-      if (n > 0) onReap?.(n);
+      clearTimeout(recheck);
+      next = 0;
+      reap();
     };
     Deno.addSignalListener("SIGCHLD", listener);
     listener(); // orphans that exited before we listened
-    return () => Deno.removeSignalListener("SIGCHLD", listener);
+    return () => {
+      clearTimeout(recheck);
+      Deno.removeSignalListener("SIGCHLD", listener);
+    };
   }
 
   async killAll(isOurs: IsOurs, graceMs = 7000): Promise<void> {
@@ -310,13 +322,6 @@ class Pid1Impl implements Pid1 {
     return list;
   }
 
-  /** Zombies whose parent is us, from /proc; null if /proc is not there. */
-  private zombieChildren(): number[] | null {
-    const me = Deno.pid;
-    return this.processes()?.filter((p) => p.state === "Z" && p.ppid === me)
-      .map((p) => p.pid) ?? null;
-  }
-
   /**
    * Whether any process but us is left, kernel threads and zombies aside;
    * null without /proc. (`kill(-1, 0)` cannot tell: on a machine it also
@@ -331,15 +336,24 @@ class Pid1Impl implements Pid1 {
     );
   }
 
-  /** Without /proc: reap exited children until one of ours is next. */
-  private reapByPeeking(isOurs: IsOurs): number {
-    let n = 0;
-    for (let pid = this.libc.peekExited(); pid > 0 && !isOurs(pid);) {
+  /**
+   * Reap exited children, oldest first, until none is left or the next is
+   * ours (`waitid` with WNOWAIT shows it without collecting it; Deno's
+   * runtime will). The cost is a system call per zombie, whatever the
+   * number of processes: a scan of /proc on every SIGCHLD let any user who
+   * orphans short-lived processes in a loop keep pid 1 busy (with 3,000
+   * other processes, `nitroctl list` took 90 s).
+   */
+  private reapUntilOurs(isOurs: IsOurs): { reaped: number; blocked: boolean } {
+    if (Deno.build.os !== "linux") return { reaped: 0, blocked: false }; // FreeBSD: not implemented yet
+    let reaped = 0;
+    for (let pid = this.libc.peekExited(); pid > 0;) {
+      if (isOurs(pid)) return { reaped, blocked: true };
       if (!this.reap(pid)) break;
-      n++;
+      reaped++;
       pid = this.libc.peekExited();
     }
-    return n;
+    return { reaped, blocked: false };
   }
 
   /** Collect one exited child; false if it was not there to collect. */
@@ -368,10 +382,14 @@ class Pid1Impl implements Pid1 {
     };
     const check = () => {
       recheck = undefined;
-      this.reapOrphans(isOurs);
+      // Look before reaping: whoever is a zombie by then is a child of ours
+      // (an exited parent hands its children over first), so the reaping
+      // below collects it, or stops at a zombie Deno has yet to collect.
+      const alive = this.othersLeft();
+      const { blocked } = this.reapUntilOurs(isOurs);
       // Without /proc: failure means nobody is left to signal (pid 1 may
       // signal anyone); errno, read in a second FFI call, is not trusted.
-      const left = this.othersLeft() ?? this.libc.kill(-1, 0) === 0;
+      const left = blocked || (alive ?? this.libc.kill(-1, 0) === 0);
       if (!left) return finish(true);
       if (next < RECHECK_MS.length) {
         recheck = setTimeout(check, RECHECK_MS[next++]);

@@ -11,7 +11,7 @@
  * the figure that decides most of the difference, and bundling removes it.
  *
  * ```sh
- * deno run --allow-all tests/bench/ctl_startup.ts [--runs=30]
+ * deno run --allow-all tests/bench/ctl_startup.ts [--runs=60]
  * ```
  *
  * @module
@@ -47,7 +47,7 @@ export const TARGET_RATIO = 1.2;
 export async function ctlStartup(
   opts: { runs?: number } = {},
 ): Promise<CtlStartupResult> {
-  const runs = opts.runs ?? 30;
+  const runs = opts.runs ?? 60;
   const n = await Nitro.create({
     svc: { run: "#!/bin/sh\nexec sleep 1000\n" },
   });
@@ -201,7 +201,7 @@ function median(xs: number[]): number {
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { runs: { type: "string", default: "30" } },
+    options: { runs: { type: "string", default: "60" } },
   });
   const r = await ctlStartup({ runs: Number(values.runs) });
   console.log(describe(r));

@@ -178,7 +178,7 @@ const { values, positionals } = parseArgs({
     idle: { type: "string", default: "15" },
     "memory-runs": { type: "string", default: "3" },
     restarts: { type: "string", default: "1000" },
-    runs: { type: "string", default: "30" },
+    runs: { type: "string", default: "60" },
     rounds: { type: "string", default: "25" },
     mb: { type: "string", default: "200" },
     "peer-sizes": { type: "string", default: "100,1000" },

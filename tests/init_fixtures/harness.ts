@@ -140,13 +140,16 @@ export async function runAsPid1(
  * in `dir` for {@link RunOptions.chroot}: a tmpfs with empty `/dev`, `/run`
  * and `/tmp`, read-only binds of `/usr` (plus `/bin`, `/lib`… as on the host)
  * and of this repository, and a fresh /proc (or, with `proc`, an empty
- * /proc directory or none).
+ * /proc directory, none, or a `decoy`: a tmpfs holding only `self/`, which
+ * passes for procfs but lists no process).
  * Nothing the fixture does there
  * can write to the host's file systems; run with `DENO_DIR=/tmp/deno`.
  */
 export function isolatedRootSetup(
   dir: string,
-  { proc = "mounted" }: { proc?: "mounted" | "empty" | "absent" } = {},
+  { proc = "mounted" }: {
+    proc?: "mounted" | "empty" | "absent" | "decoy";
+  } = {},
 ): string {
   const repo = REPO_ROOT.replace(/\/$/, "");
   const r = sh(dir);
@@ -165,6 +168,9 @@ export function isolatedRootSetup(
     `done`,
     bindRo(sh(repo)),
     proc === "mounted" ? `mount -t proc proc ${r}/proc` : ":",
+    proc === "decoy"
+      ? `mount -t tmpfs nitro-test-decoy ${r}/proc && mkdir ${r}/proc/self`
+      : ":",
   ].join("\n");
 }
 
