@@ -10,6 +10,7 @@ import { ok, strictEqual } from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { ctlScript, EventLog, readOr } from "./helpers/daemon.ts";
 import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
+import { MAX_BYTES_BEFORE_NEWLINE } from "../src/daemon/readiness.ts";
 
 /** The 2 s after which a service without `notification-fd` is UP. */
 const TIMER_MS = 2000;
@@ -106,6 +107,33 @@ Deno.test("readiness: bytes without a newline are not ready; the newline after t
     } finally {
       await log.close();
     }
+  } finally {
+    await n.stop();
+  }
+});
+
+Deno.test("readiness: past 4 KiB without a newline nitro stops reading fd 3", async () => {
+  // A megabyte fits in no pipe (64 KiB) nor in what nitro reads ahead:
+  // `head` finishes only if nitro reads it all, and is killed by SIGPIPE
+  // (141) once nitro stops reading.
+  const n = await Nitro.create({
+    chatty: {
+      run: "#!/bin/sh\nhead -c 1000000 /dev/zero >&3\necho $? > wrote\n" +
+        "(echo >&3) 2>/dev/null\nexec sleep 1000\n",
+      "notification-fd": "3",
+    },
+  });
+  try {
+    await n.start();
+    const wrote = () => readOr(`${n.dir}/chatty/wrote`);
+    await eventually(() => wrote().endsWith("\n"), 20_000, "the writer");
+    strictEqual(wrote(), "141\n");
+    ok(MAX_BYTES_BEFORE_NEWLINE < 65_536, "the bound is below a pipe's size");
+    // The newline came too late: not UP by it, only by hand.
+    strictEqual((await n.ctl(["-t", "0.5", "wait-up", "chatty"])).code, 3);
+    strictEqual((await n.states()).chatty.state, "STARTING");
+    strictEqual((await n.ctl(["ready", "chatty"])).code, 0);
+    strictEqual((await n.states()).chatty.state, "UP");
   } finally {
     await n.stop();
   }

@@ -17,12 +17,19 @@
  * Nothing is created in the file system.
  *
  * After the first newline nitro closes its read end, as C nitro and s6 do:
- * a later write into fd N fails with EPIPE.
+ * a later write into fd N fails with EPIPE. So it does after
+ * {@link MAX_BYTES_BEFORE_NEWLINE} bytes without one: a service writing
+ * endlessly into fd N (`cat /dev/zero >&3`) would otherwise keep nitro busy
+ * reading for as long as it runs. The service then stays STARTING until
+ * `nitroctl ready`.
  *
  * @module
  */
 
 import { track } from "./children.ts";
+
+/** Bytes read without a newline after which nitro stops reading fd N. */
+export const MAX_BYTES_BEFORE_NEWLINE = 4096;
 
 /** What the relay runs: wait until nitro closes its stdin (or is gone). */
 const RELAY = "read _";
@@ -74,14 +81,17 @@ export class ReadinessPipe {
   }
 
   async #watch(): Promise<void> {
+    let ignored = 0;
     while (!this.#closed) {
       const { done, value } = await this.#reader.read();
       if (done || this.#closed) break;
-      // Only a newline means ready; other bytes are ignored.
+      // Only a newline means ready; other bytes are ignored, up to a bound.
       if (value.includes(0x0a)) {
         this.#onReady();
         break;
       }
+      ignored += value.length;
+      if (ignored > MAX_BYTES_BEFORE_NEWLINE) break;
     }
     this.close();
   }
