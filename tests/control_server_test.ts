@@ -8,6 +8,7 @@
  * @module
  */
 
+import { nitroConsole } from "../src/daemon/console.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -134,8 +135,8 @@ Deno.test("a daemon bug is answered `internal` and logged; the connection goes o
   const sup = new FakeSupervisor(2);
   const s = await server(sup);
   const logged: string[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => logged.push(args.join(" "));
+  const original = nitroConsole.say;
+  nitroConsole.say = (text: string) => void logged.push(text);
   try {
     const conn = await s.open();
     const reader = new LineReader(conn);
@@ -156,7 +157,7 @@ Deno.test("a daemon bug is answered `internal` and logged; the connection goes o
     await writeAll(conn, '{"id":2,"op":"list"}\n');
     assert.equal((await reader.next())?.ok, true);
   } finally {
-    console.error = original;
+    nitroConsole.say = original;
     await s.close();
   }
 });

@@ -24,6 +24,7 @@
  * @module
  */
 
+import { nitroConsole } from "./console.ts";
 import meta from "../../deno.json" with { type: "json" };
 import {
   type ErrorCode,
@@ -154,7 +155,7 @@ export async function serveControl(
 /** Log a daemon bug on nitro's stderr. */
 function reportInternal(during: string, err: unknown): void {
   const text = err instanceof Error ? err.stack ?? err.message : String(err);
-  console.error(`- nitro: internal error while ${during}: ${text}`);
+  nitroConsole.say(`- nitro: internal error while ${during}: ${text}`);
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
 import { isExecutable } from "../config/scan.ts";
+import { nitroConsole } from "./console.ts";
 import { serveControl } from "./control.ts";
 import { listenControl } from "./socket.ts";
 import { liveChildren } from "./spawn.ts";
@@ -67,7 +68,7 @@ export async function main(
     return 2;
   }
   for (const warning of pid1?.warnings ?? []) {
-    console.error(`- nitro: ${warning}`);
+    nitroConsole.say(`- nitro: ${warning}`);
   }
   // The real pid 1 of a machine, as opposed to a container's init.
   const machine = pid1 !== null && !pid1.container;
@@ -92,7 +93,8 @@ export async function main(
   const supervisor = new Supervisor({
     dir,
     runDir: `${sock}.d`,
-    log: (line, opts) => opts?.raw ? writeStderr(line) : console.error(line),
+    log: (line, opts) =>
+      opts?.raw ? nitroConsole.write(line) : nitroConsole.say(line),
     stdio: await stdio(pid1),
     hooks: pid1 ? { killAll: () => pid1.killAll(isOurs) } : {},
   });
@@ -111,7 +113,7 @@ export async function main(
   let mode: EndMode;
   // Reboot without a machine to reboot: boot again from scratch.
   while ((mode = await supervisor.run()) === "reboot" && !machine) {
-    reincarnate(dir, pid1);
+    await reincarnate(dir, pid1);
   }
 
   for (const [sig, handler] of signals) Deno.removeSignalListener(sig, handler);
@@ -123,19 +125,17 @@ export async function main(
   } catch {
     // Removed by someone else.
   }
-  reincarnate(dir, pid1);
-  if (machine) pid1.finish(mode);
+  await reincarnate(dir, pid1);
+  if (machine) await pid1.finish(mode, nitroConsole);
+  await nitroConsole.flush(LAST_WORDS_MS);
   return 0;
 }
 
-/** Part of a console line, as it is; a closed stderr is no error. */
-function writeStderr(text: string): void {
-  try {
-    Deno.stderr.writeSync(new TextEncoder().encode(text));
-  } catch {
-    // Nobody to tell.
-  }
-}
+/**
+ * How long nitro's last messages may take to be written before it exits,
+ * execs or reboots anyway (a stopped console would hold them for ever).
+ */
+const LAST_WORDS_MS = 1000;
 
 /**
  * A supervisor (let alone pid 1) must not die of a bug in one handler:
@@ -144,7 +144,7 @@ function writeStderr(text: string): void {
 function keepGoingOnInternalErrors(): void {
   const report = (what: unknown) => {
     const text = what instanceof Error ? what.stack ?? what.message : what;
-    console.error(`- nitro: internal error: ${text}`);
+    nitroConsole.say(`- nitro: internal error: ${text}`);
   };
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
@@ -172,17 +172,20 @@ async function stdio(pid1: Pid1 | null) {
  * Exec into SYS/reincarnate if it exists (pid 1 only: it needs execve).
  * Returns only if there is nothing to exec into, or the exec failed.
  */
-function reincarnate(dir: string, pid1: Pid1 | null): void {
+async function reincarnate(dir: string, pid1: Pid1 | null): Promise<void> {
   const path = join(dir, "SYS", "reincarnate");
   if (!isExecutable(path)) return;
   if (pid1 === null) {
-    console.error("- nitro: SYS/reincarnate needs nitro to be pid 1; ignored");
+    nitroConsole.say(
+      "- nitro: SYS/reincarnate needs nitro to be pid 1; ignored",
+    );
     return;
   }
+  await nitroConsole.flush(LAST_WORDS_MS);
   try {
     pid1.reincarnate(path, []);
   } catch (err) {
-    console.error(`- nitro: cannot exec ${path}: ${(err as Error).message}`);
+    nitroConsole.say(`- nitro: cannot exec ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -208,7 +211,7 @@ async function fatal(
   problem: string,
   pid1: Pid1 | null,
 ): Promise<number> {
-  console.error(`- nitro: ${problem}`);
+  nitroConsole.say(`- nitro: ${problem}`);
   const script = join(dir, "SYS", "fatal");
   if (isExecutable(script)) {
     try {
@@ -217,6 +220,9 @@ async function fatal(
       // Nothing more to be done.
     }
   }
-  if (pid1 !== null && !pid1.container) pid1.finish("reboot");
+  if (pid1 !== null && !pid1.container) {
+    await pid1.finish("reboot", nitroConsole);
+  }
+  await nitroConsole.flush(LAST_WORDS_MS);
   return EXIT_FATAL;
 }

@@ -53,7 +53,7 @@
  *   pid1.watchOrphans(isOurs); // reap on every SIGCHLD, no polling
  *   // ... supervise; at the end, with all services down:
  *   await pid1.killAll(isOurs);
- *   if (!pid1.container) pid1.finish("shutdown");
+ *   if (!pid1.container) await pid1.finish("shutdown");
  * }
  * ```
  *
@@ -65,6 +65,26 @@ type Libc = typeof import("./libc.ts");
 
 /** Whether `pid` is a child the daemon spawned with `Deno.Command`. */
 export type IsOurs = (pid: number) => boolean;
+
+/**
+ * Where {@link Pid1.finish} says why it could not remount: the daemon's
+ * console writer, which never blocks on a stopped console.
+ */
+export interface LastWords {
+  /** Queue one line. */
+  say(text: string): void;
+  /** Resolve once written, or false after `ms`. */
+  flush(ms: number): Promise<boolean>;
+}
+
+/** {@link LastWords} by plain synchronous writes, for callers without one. */
+const stderrNow: LastWords = {
+  say: (text) => console.error(text),
+  flush: () => Promise.resolve(true),
+};
+
+/** How long the last words before a reboot may take to be written. */
+const LAST_WORDS_MS = 1000;
 
 /** How long `killAll` waits after SIGKILL before giving up (D state). */
 export const KILL_WAIT_MS = 2000;
@@ -131,11 +151,12 @@ export interface Pid1 {
   killAll(isOurs: IsOurs, graceMs?: number): Promise<void>;
 
   /**
-   * End a machine (not a container: throws there, doing nothing): sync,
+   * End a machine (not a container: rejects there, doing nothing): sync,
    * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
-   * Never returns; throws if the kernel refuses.
+   * A failed remount is said on `out`, given a second to be written.
+   * Never resolves; rejects if the kernel refuses.
    */
-  finish(mode: "shutdown" | "reboot"): never;
+  finish(mode: "shutdown" | "reboot", out?: LastWords): Promise<never>;
 
   /**
    * Replace nitro by `path` (`SYS/reincarnate`) with argv `[path, ...args]`
@@ -255,7 +276,10 @@ class Pid1Impl implements Pid1 {
     await this.allGone(isOurs, KILL_WAIT_MS);
   }
 
-  finish(mode: "shutdown" | "reboot"): never {
+  async finish(
+    mode: "shutdown" | "reboot",
+    out: LastWords = stderrNow,
+  ): Promise<never> {
     const libc = this.libc;
     // Ask the kernel again rather than trust `container`: remounting / from
     // a child PID namespace would reach the host's superblock.
@@ -267,7 +291,8 @@ class Pid1Impl implements Pid1 {
       libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
-      console.error(`- nitro: remount / read-only: ${(e as Error).message}`);
+      out.say(`- nitro: remount / read-only: ${(e as Error).message}`);
+      await out.flush(LAST_WORDS_MS);
     }
     libc.sync();
     libc.reboot(mode === "reboot" ? libc.RB_AUTOBOOT : libc.RB_POWER_OFF);

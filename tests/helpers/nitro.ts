@@ -132,10 +132,12 @@ export class Nitro {
       env?: Record<string, string>;
       flags?: string[];
       cwd?: string;
+      /** The command line that runs nitro's (`script` for a terminal). */
+      wrap?: (argv: string[]) => string[];
     } = {},
   ): Promise<void> {
     const flags = opts.flags ?? [...PERMISSIONS.nitro];
-    const argv = [
+    const bare = [
       Deno.execPath(),
       "run",
       "--quiet",
@@ -143,6 +145,7 @@ export class Nitro {
       join(ROOT, "cli/nitro.ts"),
       ...(opts.args ?? [this.dir]),
     ];
+    const argv = opts.wrap ? opts.wrap(bare) : bare;
     // Start nitro as an init or a container runtime would: with fds 0-2
     // only. (Whatever the test runner inherited would otherwise pass
     // through nitro into every service: nitro closes nothing it inherited.)

@@ -47,7 +47,10 @@ if (Deno.args[0] === "reincarnate") {
   ]);
 } else {
   const dir = Deno.args[1];
-  const refused = message(() => pid1.finish("shutdown"));
+  const refused = await pid1.finish("shutdown").then(
+    () => "finished",
+    (e) => (e as Error).message,
+  );
   libc.mount("nitro-test", dir, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV);
   Deno.writeTextFileSync(`${dir}/before`, "ok");
   libc.mount(null, dir, null, libc.MS_REMOUNT | libc.MS_RDONLY);
