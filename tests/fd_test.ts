@@ -290,3 +290,41 @@ Deno.test("fds: 1000 restarts of services and loggers leave nitro's fd count as 
     await n.stop();
   }
 });
+
+Deno.test("fds: nitro names an fd it inherited without close-on-exec", async () => {
+  const n = await Nitro.create({
+    svc: { run: "#!/bin/sh\nexec sleep 1000\n" },
+  });
+  const secret = join(n.root, "secret");
+  await Deno.writeTextFile(secret, "root only\n", { mode: 0o600 });
+  try {
+    // Opened by whoever starts nitro, as a careless wrapper would.
+    await n.start({
+      wrap: (
+        argv,
+      ) => ["/bin/sh", "-c", 'exec 7<"$0"; exec "$@"', secret, ...argv],
+    });
+    await eventually(() => n.stderr.includes("fd 7"), 10_000, "the warning");
+    strictEqual(
+      n.stderr.split("\n").find((l) => l.includes("fd 7")),
+      "- nitro: fd 7 came open from whoever started nitro, without " +
+        "close-on-exec: every service inherits them; start nitro with only " +
+        "fds 0, 1 and 2 open",
+    );
+  } finally {
+    await n.stop();
+  }
+});
+
+Deno.test("fds: nitro started with only 0-2 says nothing about them", async () => {
+  const n = await Nitro.create({
+    svc: { run: "#!/bin/sh\nexec sleep 1000\n" },
+  });
+  try {
+    await n.start();
+    strictEqual((await n.ctl(["-t", "10", "wait-up", "svc"])).code, 0);
+    strictEqual(n.stderr, "- nitro: booting\n");
+  } finally {
+    await n.stop();
+  }
+});

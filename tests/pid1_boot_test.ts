@@ -194,3 +194,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "pid 1: an fd it inherited without close-on-exec reaches no service",
+  ignore: skip !== null,
+  fn: async () => {
+    const n = await NsNitro.create({
+      svc: { run: sh("ls /proc/$$/fd > fds", "exec sleep 3600") },
+    });
+    const secret = n.path("secret");
+    Deno.writeTextFileSync(secret, "root only\n", { mode: 0o600 });
+    try {
+      await n.start({ redirect: `7<${shq(secret)}` });
+      const up = await n.ctl(["-t", "10", "wait-up", "svc"]);
+      assert.equal(up.code, 0, up.stderr);
+      // nitro has it (so it was inherited), the service has not.
+      assert.equal(Deno.readLinkSync(`/proc/${n.hostPid}/fd/7`), secret);
+      const listed = linesOf(n.path("svc/svc/fds"));
+      assert.ok(listed.includes("2"), listed.join(" "));
+      assert.ok(!listed.includes("7"), listed.join(" "));
+      assert.ok(!n.stderr.includes("close-on-exec"), n.stderr);
+    } finally {
+      await n.stop();
+    }
+  },
+});

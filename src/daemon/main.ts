@@ -11,6 +11,7 @@ import { socketPath } from "../config/socket_path.ts";
 import { isExecutable } from "../config/scan.ts";
 import { nitroConsole } from "./console.ts";
 import { serveControl } from "./control.ts";
+import { inheritedFds } from "./inherited_fds.ts";
 import { listenControl } from "./socket.ts";
 import { liveChildren } from "./spawn.ts";
 import { type EndMode, Supervisor } from "./supervisor.ts";
@@ -89,6 +90,7 @@ export async function main(
   }
 
   keepGoingOnInternalErrors();
+  await closeInherited(pid1);
   const isOurs = (pid: number) => liveChildren.has(pid);
   const supervisor = new Supervisor({
     dir,
@@ -136,6 +138,28 @@ export async function main(
  * execs or reboots anyway (a stopped console would hold them for ever).
  */
 const LAST_WORDS_MS = 1000;
+
+/**
+ * Keep fds inherited without close-on-exec from reaching the services: as
+ * pid 1 by marking them close-on-exec, otherwise by saying so (nitro cannot
+ * close them without libc).
+ */
+async function closeInherited(pid1: Pid1 | null): Promise<void> {
+  const fds = await inheritedFds();
+  if (fds.length === 0) return;
+  const which = `${fds.length === 1 ? "fd" : "fds"} ${fds.join(", ")}`;
+  if (pid1 !== null) {
+    for (const failure of pid1.closeOnExec(fds)) {
+      nitroConsole.say(`- nitro: ${failure}`);
+    }
+    return;
+  }
+  nitroConsole.say(
+    `- nitro: ${which} came open from whoever started nitro, without ` +
+      "close-on-exec: every service inherits them; start nitro with only " +
+      "fds 0, 1 and 2 open",
+  );
+}
 
 /**
  * A supervisor (let alone pid 1) must not die of a bug in one handler:

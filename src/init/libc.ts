@@ -115,6 +115,8 @@ function openLibc() {
         },
         sync: { parameters: [], result: "void" },
         kill: { parameters: ["i32", "i32"], result: "i32" },
+        // Variadic in C; its third argument is an int here, as the ABI has it.
+        fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
         waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
         execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
         getpid: { parameters: [], result: "i32" },
@@ -274,6 +276,15 @@ export function mount(
 export function kill(pid: number, sig: number): number {
   if (pid === -1) requirePid1("kill(-1)");
   return lib.symbols.kill(pid, sig) === 0 ? 0 : errno();
+}
+
+/**
+ * Mark `fd` close-on-exec (`fcntl(F_SETFD, FD_CLOEXEC)`): no child
+ * inherits it any more.
+ */
+export function closeOnExec(fd: number): void {
+  const F_SETFD = 2, FD_CLOEXEC = 1;
+  if (lib.symbols.fcntl(fd, F_SETFD, FD_CLOEXEC) !== 0) fail(`fcntl ${fd}`);
 }
 
 /**

@@ -151,6 +151,12 @@ export interface Pid1 {
   killAll(isOurs: IsOurs, graceMs?: number): Promise<void>;
 
   /**
+   * Mark these fds (inherited from whoever started nitro) close-on-exec,
+   * so that no service inherits them; returns the messages of failures.
+   */
+  closeOnExec(fds: readonly number[]): string[];
+
+  /**
    * End a machine (not a container: rejects there, doing nothing): sync,
    * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
    * A failed remount is said on `out`, given a second to be written.
@@ -274,6 +280,18 @@ class Pid1Impl implements Pid1 {
     if (await this.allGone(isOurs, graceMs)) return;
     kill(-1, SIGNALS.SIGKILL);
     await this.allGone(isOurs, KILL_WAIT_MS);
+  }
+
+  closeOnExec(fds: readonly number[]): string[] {
+    const failed: string[] = [];
+    for (const fd of fds) {
+      try {
+        this.libc.closeOnExec(fd);
+      } catch (e) {
+        failed.push((e as Error).message);
+      }
+    }
+    return failed;
   }
 
   async finish(

@@ -148,7 +148,7 @@ export class Nitro {
     const argv = opts.wrap ? opts.wrap(bare) : bare;
     // Start nitro as an init or a container runtime would: with fds 0-2
     // only. (Whatever the test runner inherited would otherwise pass
-    // through nitro into every service: nitro closes nothing it inherited.)
+    // through nitro into every service: outside pid 1 nitro can only warn.)
     const stray = strayFds();
     const [cmd, args] = stray.length === 0 ? [argv[0], argv.slice(1)] : [
       "/bin/bash",
