@@ -195,7 +195,7 @@ export const LAUNCHER_MARK = "written by `deno task install` of nitro";
  */
 export function launcher(
   t: Target,
-  opts: { deno: string; src: string },
+  opts: { deno: string; src: string; root?: string },
 ): string {
   const command = [
     opts.deno,
@@ -206,14 +206,18 @@ export function launcher(
     ...t.args,
   ].map(shellQuote).join(" ");
   const deno = shellQuote(opts.deno);
+  // Inside the double quotes of an echo: nothing the shell would expand.
+  const quoted = (text: string) => text.replace(/["$`\\]/g, "\\$&");
+  const again = `cd ${shellQuote(opts.src)} && deno task install` +
+    (opts.root === undefined ? "" : ` --root ${shellQuote(opts.root)}`);
   return [
     "#!/bin/sh",
     `# ${t.name}: ${LAUNCHER_MARK} (ci/build.ts).`,
     "# Deno by absolute path: needs no deno on PATH and no /proc (works as pid 1).",
     `if [ ! -x ${deno} ]; then`,
     `  echo "${t.name}: cannot run ${
-      opts.deno.replace(/["$`\\]/g, "\\$&")
-    }, the Deno it was installed with; install again: deno task install" >&2`,
+      quoted(opts.deno)
+    }, the Deno it was installed with; install again: ${quoted(again)}" >&2`,
     "  exit 127",
     "fi",
     "# No update check by Deno (see RUN_ENV in ci/permissions.ts).",

@@ -412,7 +412,14 @@ Deno.test("deno task install from npx's cache: a note says how to get a lasting 
       PATH: path,
     });
     assert.equal(gone.code, 127);
-    assert.match(gone.stderr, /nitroctl: cannot run .*install again/);
+    assert.ok(
+      gone.stderr.endsWith(
+        `, the Deno it was installed with; install again: ` +
+          `cd ${shellQuote(ROOT)} && deno task install ` +
+          `--root ${shellQuote(root)}\n`,
+      ),
+      gone.stderr,
+    );
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

@@ -26,7 +26,7 @@ commands (no command: list):
   pause cont hup alarm interrupt quit term kill 1 2
                                send a signal (first letter suffices)
   pidof                        print the pid of each service
-  check                        exit 0 if every service has a pid
+  check SERVICE...             exit 0 if every one named has a pid
   rescan, scan                 re-read the service directory
   events [--replay]            print state changes as they happen
   blame                        services by time from start to UP since boot
@@ -36,7 +36,7 @@ commands (no command: list):
 SERVICE may be a path to a service directory, such as '.'.
 
 options:
-  -t SECONDS   give up after SECONDS (exit 3)
+  -t SECONDS   give up after SECONDS (exit 3); also --timeout
   -v           print the state of each waited-for service, then each change
   --json       machine-readable output
   --replay     with events: start with the retained history
