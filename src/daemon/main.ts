@@ -81,6 +81,10 @@ export async function main(
   const problem = dirProblem(dir);
   if (problem !== null) return fatal(dir, `${dir}: ${problem}`, pid1);
 
+  // Before the socket exists: once it answers, the signal handlers must be
+  // in place without a turn of the event loop in between.
+  await closeInherited(pid1);
+
   const sock = socketPath();
   let listener: Deno.Listener;
   try {
@@ -90,7 +94,6 @@ export async function main(
   }
 
   keepGoingOnInternalErrors();
-  await closeInherited(pid1);
   const isOurs = (pid: number) => liveChildren.has(pid);
   const supervisor = new Supervisor({
     dir,

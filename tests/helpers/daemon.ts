@@ -9,7 +9,13 @@
 import { join } from "node:path";
 import { RUN_ENV } from "../../ci/permissions.ts";
 import type { ServiceEvent } from "../../src/protocol.ts";
-import { eventually, type Nitro, nitroArgs, nitroctlArgs } from "./nitro.ts";
+import {
+  eventually,
+  type Nitro,
+  nitroArgs,
+  nitroctlArgs,
+  withOnlyStdio,
+} from "./nitro.ts";
 
 import { decodeOutput, procStat } from "./common.ts";
 
@@ -236,8 +242,9 @@ export function spawnNitro(
   sock: string,
   stdio: "piped" | "null" = "null",
 ): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: nitroArgs(args),
+  const [cmd, argv] = withOnlyStdio([Deno.execPath(), ...nitroArgs(args)]);
+  return new Deno.Command(cmd, {
+    args: argv,
     env: { ...RUN_ENV, NITRO_SOCK: sock, PATH: Deno.env.get("PATH") ?? "" },
     clearEnv: true,
     stdin: "null",

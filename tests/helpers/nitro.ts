@@ -145,20 +145,7 @@ export class Nitro {
       join(ROOT, "cli/nitro.ts"),
       ...(opts.args ?? [this.dir]),
     ];
-    const argv = opts.wrap ? opts.wrap(bare) : bare;
-    // Start nitro as an init or a container runtime would: with fds 0-2
-    // only. (Whatever the test runner inherited would otherwise pass
-    // through nitro into every service: outside pid 1 nitro can only warn.)
-    const stray = strayFds();
-    const [cmd, args] = stray.length === 0 ? [argv[0], argv.slice(1)] : [
-      "/bin/bash",
-      [
-        "-c",
-        `exec ${stray.map((fd) => `${fd}>&-`).join(" ")}; exec "$@"`,
-        "nitro",
-        ...argv,
-      ],
-    ];
+    const [cmd, args] = withOnlyStdio(opts.wrap ? opts.wrap(bare) : bare);
     this.#child = new Deno.Command(cmd, {
       args,
       env: this.env(opts.env),
@@ -275,6 +262,21 @@ export class Nitro {
     }
     await Deno.remove(this.root, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * `argv` as a command and its arguments that start it with fds 0-2 only,
+ * as an init or a container runtime starts nitro. Whatever the test runner
+ * inherited without close-on-exec would otherwise pass through nitro into
+ * every service (outside pid 1 nitro can only warn about it), so it is
+ * closed first, by bash (dash cannot name fds above 9). `exec`: the pid is
+ * the program's.
+ */
+export function withOnlyStdio(argv: string[]): [string, string[]] {
+  const stray = strayFds();
+  if (stray.length === 0) return [argv[0], argv.slice(1)];
+  const close = stray.map((fd) => `${fd}>&-`).join(" ");
+  return ["/bin/bash", ["-c", `exec ${close}; exec "$@"`, "nitro", ...argv]];
 }
 
 /** This process's fds above 2 that a child would inherit (no CLOEXEC). */
