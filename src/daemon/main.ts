@@ -81,8 +81,8 @@ export async function main(
   const problem = dirProblem(dir);
   if (problem !== null) return fatal(dir, `${dir}: ${problem}`, pid1);
 
-  // Before the socket exists: once it answers, the signal handlers must be
-  // in place without a turn of the event loop in between.
+  // Before the socket exists: between its first answer and the signal
+  // handlers below nothing may wait, or a SIGTERM then kills nitro outright.
   await closeInherited(pid1);
 
   const sock = socketPath();
