@@ -48,7 +48,7 @@ import { encodeLine, LineSplitter } from "../framing.ts";
 import { judge } from "../core/wait.ts";
 import { describeExit } from "../core/exit_status.ts";
 import { type DirectoryIndex, pickService } from "./dir_index.ts";
-import { track } from "./children.ts";
+import { probeSelf } from "./proc_probe.ts";
 import type { ServiceDetailFacts, ServiceSnapshot } from "./supervisor.ts";
 
 /** The version reported by `info`: the project's, from deno.json. */
@@ -758,27 +758,14 @@ function errorResponse(err: RequestError): ErrorResponse {
 }
 
 /**
- * Number of open fds of nitro; -1 when it cannot be told. Deno refuses
- * nitro its own /proc/self (and /dev/fd) short of --allow-all, so a shell
- * counts them from outside, asynchronously, only when `info` is asked.
+ * Number of open fds of nitro; -1 when it cannot be told. Counted by a
+ * shell from outside (see `proc_probe.ts`), only when `info` is asked.
  */
 async function openFds(): Promise<number> {
-  try {
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", 'set -- /proc/"$1"/fd/*; echo "$#"', "sh", `${Deno.pid}`],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const status = track(child);
-    const text = await new Response(child.stdout).text();
-    const wstatus = await status;
-    const count = Number(text.trim());
-    // Less the pipe of the shell's answer, open in nitro meanwhile.
-    return wstatus === 0 && Number.isInteger(count) ? count - 1 : -1;
-  } catch {
-    return -1;
-  }
+  const text = await probeSelf('set -- /proc/"$1"/fd/*; echo "$#"');
+  const count = Number(text?.trim());
+  // Less the pipe of the shell's answer, open in nitro meanwhile.
+  return text !== null && Number.isInteger(count) ? count - 1 : -1;
 }
 
 function listing(sup: ControlSupervisor, name: string): ServiceStatus | null {

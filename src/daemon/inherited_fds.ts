@@ -5,14 +5,13 @@
  * privileges. As pid 1 nitro marks them close-on-exec (it has libc then);
  * otherwise it can only say so.
  *
- * Deno refuses nitro its own /proc/self short of `--allow-all`, so a shell
- * reads nitro's `/proc/PID/fdinfo` from outside: the `flags` of each fd
- * tell whether it is close-on-exec.
+ * A shell reads nitro's `/proc/PID/fdinfo` (see `proc_probe.ts`): the
+ * `flags` of each fd tell whether it is close-on-exec.
  *
  * @module
  */
 
-import { track } from "./children.ts";
+import { probeSelf } from "./proc_probe.ts";
 
 /** `O_CLOEXEC` in the octal `flags` of /proc/PID/fdinfo/N. */
 const O_CLOEXEC = 0o2000000;
@@ -50,18 +49,6 @@ export function strayFds(listing: string): number[] {
 
 /** nitro's inherited fds that are not close-on-exec; [] if unknown. */
 export async function inheritedFds(): Promise<number[]> {
-  try {
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", LIST, "sh", `${Deno.pid}`],
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const status = track(child);
-    const text = await new Response(child.stdout).text();
-    return (await status) === 0 ? strayFds(text) : [];
-  } catch {
-    return [];
-  }
+  const listing = await probeSelf(LIST);
+  return listing === null ? [] : strayFds(listing);
 }
