@@ -62,6 +62,19 @@ Deno.test("console writer: a stalled console holds nothing up and drops past the
   );
 });
 
+Deno.test("console writer: flush waits for a slow console as long as it moves", async () => {
+  const sink = recorder(2); // two bytes a write, one write each 20 ms
+  const out = new ConsoleWriter({
+    async write(bytes) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return sink.write(bytes);
+    },
+  });
+  out.say("0123456789abcdefghi"); // 10 writes: 200 ms in all
+  assert.equal(await out.flush(100), true);
+  assert.equal(sink.text(), "0123456789abcdefghi\n");
+});
+
 Deno.test("console writer: a closed stderr ends the writing, quietly", async () => {
   let calls = 0;
   const out = new ConsoleWriter({

@@ -42,10 +42,16 @@ export class ConsoleWriter {
   #writing = false;
   /** The sink failed (closed, EPIPE): nobody is listening any more. */
   #broken = false;
+  /** Called at the next completed write, by {@link flush}. */
   #idle: (() => void)[] = [];
 
-  /** A writer to `sink` holding at most `maxBytes` bytes back. */
-  constructor(sink: ConsoleSink, maxBytes = 64 * 1024) {
+  /**
+   * A writer to `sink` holding at most `maxBytes` bytes back. The default
+   * is a serial console's (115,200 baud) 90 s of output: a boot that prints
+   * thousands of lines loses none on a slow console, and a stopped one costs
+   * at most a megabyte.
+   */
+  constructor(sink: ConsoleSink, maxBytes = 1 << 20) {
     this.#sink = sink;
     this.maxBytes = maxBytes;
   }
@@ -74,25 +80,34 @@ export class ConsoleWriter {
   }
 
   /**
-   * Resolves true once everything queued is written, or false after `ms`
-   * (the console is stopped): for the last words before exit or exec.
+   * Resolves true once everything queued is written, or false once no
+   * write has completed for `ms` (the console is stopped): for the last
+   * words before exit or exec. A slow console that keeps taking output is
+   * waited for.
    */
-  flush(ms: number): Promise<boolean> {
-    if (!this.#writing) return Promise.resolve(true);
+  async flush(ms: number): Promise<boolean> {
+    while (this.#writing) {
+      if (!(await this.#progress(ms))) return false;
+    }
+    return true;
+  }
+
+  /** True at the next completed write (or the end), false after `ms`. */
+  #progress(ms: number): Promise<boolean> {
     const { promise, resolve } = Promise.withResolvers<boolean>();
     const wait = {
-      written: false,
+      moved: false,
       timer: undefined as ReturnType<typeof setTimeout> | undefined,
     };
     // Waiting first: under `deno test`, even setTimeout may let the writes
     // run to their end.
     this.#idle.push(() => {
-      wait.written = true;
+      wait.moved = true;
       clearTimeout(wait.timer);
       resolve(true);
     });
     wait.timer = setTimeout(() => resolve(false), ms);
-    if (wait.written) clearTimeout(wait.timer);
+    if (wait.moved) clearTimeout(wait.timer);
     return promise;
   }
 
@@ -103,6 +118,7 @@ export class ConsoleWriter {
       try {
         for (let off = 0; off < chunk.length;) {
           off += await this.#sink.write(chunk.subarray(off));
+          this.#wake(); // it moves: whoever flushes waits on
         }
       } catch {
         this.#broken = true; // stderr is gone: nothing more to say
@@ -120,6 +136,11 @@ export class ConsoleWriter {
     this.#queue = [];
     this.#queued = 0;
     this.#writing = false;
+    this.#wake();
+  }
+
+  /** Tell whoever waits in {@link flush} that output moved. */
+  #wake(): void {
     for (const wake of this.#idle.splice(0)) wake();
   }
 

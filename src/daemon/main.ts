@@ -137,8 +137,8 @@ export async function main(
 }
 
 /**
- * How long nitro's last messages may take to be written before it exits,
- * execs or reboots anyway (a stopped console would hold them for ever).
+ * How long output may stand still before nitro exits, execs or reboots
+ * without its last messages (a stopped console would hold them for ever).
  */
 const LAST_WORDS_MS = 1000;
 

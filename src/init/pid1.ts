@@ -73,7 +73,7 @@ export type IsOurs = (pid: number) => boolean;
 export interface LastWords {
   /** Queue one line. */
   say(text: string): void;
-  /** Resolve once written, or false after `ms`. */
+  /** Resolve once written, or false once output stood still for `ms`. */
   flush(ms: number): Promise<boolean>;
 }
 
@@ -83,7 +83,7 @@ const stderrNow: LastWords = {
   flush: () => Promise.resolve(true),
 };
 
-/** How long the last words before a reboot may take to be written. */
+/** How long output may stand still before a reboot goes on without it. */
 const LAST_WORDS_MS = 1000;
 
 /** How long `killAll` waits after SIGKILL before giving up (D state). */
@@ -159,7 +159,7 @@ export interface Pid1 {
   /**
    * End a machine (not a container: rejects there, doing nothing): sync,
    * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
-   * A failed remount is said on `out`, given a second to be written.
+   * A failed remount is said on `out`, waited for while output moves.
    * Never resolves; rejects if the kernel refuses.
    */
   finish(mode: "shutdown" | "reboot", out?: LastWords): Promise<never>;
