@@ -223,6 +223,26 @@ Deno.test("the typed client: start() of a service that ends FATAL throws", async
   }
 });
 
+Deno.test("a start that ends FATAL says why: nitroctl names the reason", async () => {
+  const n = await Nitro.create({
+    noexec: { run: "echo never\n", down: "" }, // not executable
+    setup111: { setup: "#!/bin/sh\nexit 111\n", run: SLEEP, down: "" },
+    fine: { run: SLEEP, down: "" },
+  });
+  try {
+    await n.start();
+    const r = await n.ctl(["-t", "20", "start", "fine", "noexec", "setup111"]);
+    assert.deepEqual([r.code, r.stdout], [1, ""]);
+    assert.equal(
+      r.stderr,
+      "nitroctl: noexec failed: FATAL (run is not executable)\n" +
+        "nitroctl: setup111 failed: FATAL (setup exited 111)\n",
+    );
+  } finally {
+    await n.stop();
+  }
+});
+
 Deno.test("status says so when a service's directory is gone", async () => {
   const n = await Nitro.create({ gone: { run: SLEEP } });
   try {

@@ -106,7 +106,13 @@ async function runAction(
       const request: Outgoing = action.wait === undefined
         ? { op: action.op, ...named }
         : { op: action.op, ...named, wait: action.wait, ...verbose };
-      return report(await client.send(request, streaming), "wait", line, io);
+      return await report(
+        client,
+        await client.send(request, streaming),
+        "wait",
+        line,
+        io,
+      );
     }
     case "wait": {
       const request: Outgoing = {
@@ -115,17 +121,25 @@ async function runAction(
         wait: action.wait,
         ...verbose,
       };
-      return report(await client.send(request, streaming), "wait", line, io);
+      return await report(
+        client,
+        await client.send(request, streaming),
+        "wait",
+        line,
+        io,
+      );
     }
     case "ready":
-      return report(
+      return await report(
+        client,
         await client.send({ op: "ready", ...named }),
         "wait",
         line,
         io,
       );
     case "signal":
-      return report(
+      return await report(
+        client,
         await client.send({ op: "signal", ...named, signal: action.signal }),
         "signal",
         line,
@@ -176,27 +190,53 @@ async function runAction(
 /**
  * Print the results of an action as asked. A service that did not get
  * where it was asked to go (a wait ended FATAL; a signal found no process)
- * is named on stderr and makes the status 1.
+ * is named on stderr and makes the status 1; for one that ended FATAL,
+ * with the reason nitro gives (asked for only then).
  */
-function report(
+async function report(
+  client: NitroClient,
   answer: OkResponse,
   kind: "wait" | "signal",
   line: CommandLine,
   io: Output,
-): number {
+): Promise<number> {
   const results = field(answer, "results");
   if (line.json) io.out(JSON.stringify(results));
-  let status: number = EXIT.ok;
-  for (const r of results) {
-    if (r.ok) continue;
+  const failed = results.filter((r) => !r.ok);
+  const reasons = kind === "wait"
+    ? await fatalReasons(client, failed.filter((r) => r.state === "FATAL"))
+    : new Map<string, string>();
+  for (const r of failed) {
+    const reason = reasons.get(r.name);
     io.err(
       kind === "signal"
         ? `nitroctl: ${r.name}: no process to signal`
-        : `nitroctl: ${r.name} failed: ${r.state}`,
+        : `nitroctl: ${r.name} failed: ${r.state}` +
+          (reason === undefined ? "" : ` (${reason})`),
     );
-    status = EXIT.failed;
   }
-  return partial(answer, status, io);
+  return partial(answer, failed.length > 0 ? EXIT.failed : EXIT.ok, io);
+}
+
+/** Why each of these FATAL services is FATAL, as far as nitro says. */
+async function fatalReasons(
+  client: NitroClient,
+  fatal: readonly { name: string }[],
+): Promise<Map<string, string>> {
+  const reasons = new Map<string, string>();
+  if (fatal.length === 0) return reasons;
+  try {
+    const answer = await client.send({
+      op: "status",
+      services: fatal.map((r) => r.name),
+    });
+    for (const d of answer.details ?? []) {
+      if (d.reason !== null) reasons.set(d.name, d.reason);
+    }
+  } catch {
+    // The failure itself is what matters; the reason is a courtesy.
+  }
+  return reasons;
 }
 
 /**
