@@ -67,6 +67,9 @@ async function runAction(
   const some = services.length > 0 ? named : {};
   const streaming: SendOptions = line.verbose ? { onEvent: printEvent } : {};
   const verbose = line.verbose ? { verbose: true } : {};
+  /** Send a request whose answer is per-service results, and report them. */
+  const settle = async (request: Outgoing, kind: "wait" | "signal" = "wait") =>
+    await report(client, await client.send(request, streaming), kind, line, io);
 
   switch (action.kind) {
     case "list": {
@@ -106,44 +109,21 @@ async function runAction(
       const request: Outgoing = action.wait === undefined
         ? { op: action.op, ...named }
         : { op: action.op, ...named, wait: action.wait, ...verbose };
-      return await report(
-        client,
-        await client.send(request, streaming),
-        "wait",
-        line,
-        io,
-      );
+      return await settle(request);
     }
-    case "wait": {
-      const request: Outgoing = {
+    case "wait":
+      return await settle({
         op: "wait",
         ...named,
         wait: action.wait,
         ...verbose,
-      };
-      return await report(
-        client,
-        await client.send(request, streaming),
-        "wait",
-        line,
-        io,
-      );
-    }
+      });
     case "ready":
-      return await report(
-        client,
-        await client.send({ op: "ready", ...named }),
-        "wait",
-        line,
-        io,
-      );
+      return await settle({ op: "ready", ...named });
     case "signal":
-      return await report(
-        client,
-        await client.send({ op: "signal", ...named, signal: action.signal }),
+      return await settle(
+        { op: "signal", ...named, signal: action.signal },
         "signal",
-        line,
-        io,
       );
     case "pidof":
     case "check": {
