@@ -104,7 +104,6 @@ const PF_KTHREAD = 0x00200000;
 interface ProcEntry {
   pid: number;
   state: string;
-  ppid: number;
   flags: number;
 }
 
@@ -358,7 +357,6 @@ class Pid1Impl implements Pid1 {
       list.push({
         pid: Number(name),
         state: fields[0],
-        ppid: Number(fields[1]),
         flags: Number(fields[6]),
       });
     }
