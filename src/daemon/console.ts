@@ -17,7 +17,7 @@
  * import { ConsoleWriter } from "./console.ts";
  * const out = new ConsoleWriter(Deno.stderr);
  * out.say("- nitro: booting");
- * await out.flush(1000); // before exiting: at most a second
+ * await out.flush(1000); // before exiting: until a second without progress
  * ```
  *
  * @module
@@ -43,7 +43,7 @@ export class ConsoleWriter {
   /** The sink failed (closed, EPIPE): nobody is listening any more. */
   #broken = false;
   /** Called at the next completed write, by {@link flush}. */
-  #idle: (() => void)[] = [];
+  #waiters: (() => void)[] = [];
 
   /**
    * A writer to `sink` holding at most `maxBytes` bytes back. The default
@@ -56,7 +56,7 @@ export class ConsoleWriter {
     this.maxBytes = maxBytes;
   }
 
-  /** Messages dropped so far because the console did not take them. */
+  /** Messages dropped because the console did not take them, not yet reported. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -101,7 +101,7 @@ export class ConsoleWriter {
     };
     // Waiting first: under `deno test`, even setTimeout may let the writes
     // run to their end.
-    this.#idle.push(() => {
+    this.#waiters.push(() => {
       wait.moved = true;
       clearTimeout(wait.timer);
       resolve(true);
@@ -141,7 +141,7 @@ export class ConsoleWriter {
 
   /** Tell whoever waits in {@link flush} that output moved. */
   #wake(): void {
-    for (const wake of this.#idle.splice(0)) wake();
+    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   /** Everything queued, as one buffer: one write for a burst of lines. */
