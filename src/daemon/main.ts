@@ -131,8 +131,8 @@ export async function main(
     // Removed by someone else.
   }
   await reincarnate(dir, pid1);
-  if (machine) await pid1.finish(mode, nitroConsole);
-  await nitroConsole.flush(LAST_WORDS_MS);
+  if (machine) await pid1.finish(mode, lastWords);
+  await lastWords.flush();
   return 0;
 }
 
@@ -142,6 +142,12 @@ export async function main(
  */
 const LAST_WORDS_MS = 1000;
 
+/** nitro's console for {@link Pid1.finish}, with the bound above. */
+const lastWords = {
+  say: (text: string) => nitroConsole.say(text),
+  flush: () => nitroConsole.flush(LAST_WORDS_MS),
+};
+
 /**
  * Keep fds inherited without close-on-exec from reaching the services: as
  * pid 1 by marking them close-on-exec, otherwise by saying so (nitro cannot
@@ -150,13 +156,13 @@ const LAST_WORDS_MS = 1000;
 async function closeInherited(pid1: Pid1 | null): Promise<void> {
   const fds = await inheritedFds();
   if (fds.length === 0) return;
-  const which = `${fds.length === 1 ? "fd" : "fds"} ${fds.join(", ")}`;
   if (pid1 !== null) {
     for (const failure of pid1.closeOnExec(fds)) {
       nitroConsole.say(`- nitro: ${failure}`);
     }
     return;
   }
+  const which = `${fds.length === 1 ? "fd" : "fds"} ${fds.join(", ")}`;
   nitroConsole.say(
     `- nitro: ${which} came open from whoever started nitro, without ` +
       "close-on-exec: every service inherits them; start nitro with only " +
@@ -208,7 +214,7 @@ async function reincarnate(dir: string, pid1: Pid1 | null): Promise<void> {
     );
     return;
   }
-  await nitroConsole.flush(LAST_WORDS_MS);
+  await lastWords.flush();
   try {
     pid1.reincarnate(path, []);
   } catch (err) {
@@ -248,8 +254,8 @@ async function fatal(
     }
   }
   if (pid1 !== null && !pid1.container) {
-    await pid1.finish("reboot", nitroConsole);
+    await pid1.finish("reboot", lastWords);
   }
-  await nitroConsole.flush(LAST_WORDS_MS);
+  await lastWords.flush();
   return EXIT_FATAL;
 }

@@ -73,8 +73,8 @@ export type IsOurs = (pid: number) => boolean;
 export interface LastWords {
   /** Queue one line. */
   say(text: string): void;
-  /** Resolve once written, or false once output stood still for `ms`. */
-  flush(ms: number): Promise<boolean>;
+  /** Resolve once written, or once the writer gives up. */
+  flush(): Promise<unknown>;
 }
 
 /** {@link LastWords} by plain synchronous writes, for callers without one. */
@@ -82,9 +82,6 @@ const stderrNow: LastWords = {
   say: (text) => console.error(text),
   flush: () => Promise.resolve(true),
 };
-
-/** How long output may stand still before a reboot goes on without it. */
-const LAST_WORDS_MS = 1000;
 
 /** How long `killAll` waits after SIGKILL before giving up (D state). */
 export const KILL_WAIT_MS = 2000;
@@ -158,7 +155,7 @@ export interface Pid1 {
   /**
    * End a machine (not a container: rejects there, doing nothing): sync,
    * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
-   * A failed remount is said on `out`, waited for while output moves.
+   * A failed remount is said on `out`, and its flush awaited.
    * Never resolves; rejects if the kernel refuses.
    */
   finish(mode: "shutdown" | "reboot", out?: LastWords): Promise<never>;
@@ -309,7 +306,7 @@ class Pid1Impl implements Pid1 {
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
       out.say(`- nitro: remount / read-only: ${(e as Error).message}`);
-      await out.flush(LAST_WORDS_MS);
+      await out.flush();
     }
     libc.sync();
     libc.reboot(mode === "reboot" ? libc.RB_AUTOBOOT : libc.RB_POWER_OFF);

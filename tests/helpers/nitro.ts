@@ -7,6 +7,7 @@
  * @module
  */
 
+import { strayFds as notCloseOnExec } from "../../src/daemon/inherited_fds.ts";
 import { join } from "node:path";
 import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import { descendantsOf } from "../../ci/proc.ts";
@@ -281,19 +282,18 @@ export function withOnlyStdio(argv: string[]): [string, string[]] {
 
 /** This process's fds above 2 that a child would inherit (no CLOEXEC). */
 export function strayFds(): number[] {
-  const stray: number[] = [];
+  // "FD FLAGS" lines, as nitro's own check lists them.
+  const listing: string[] = [];
   for (const entry of Deno.readDirSync("/proc/self/fdinfo")) {
-    const fd = Number(entry.name);
-    if (fd <= 2) continue;
     try {
-      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`);
-      const flags = parseInt(/flags:\s*([0-7]+)/.exec(info)?.[1] ?? "0", 8);
-      if ((flags & 0o2000000) === 0) stray.push(fd);
+      const info = Deno.readTextFileSync(`/proc/self/fdinfo/${entry.name}`);
+      const flags = /flags:\s*([0-7]+)/.exec(info)?.[1];
+      if (flags !== undefined) listing.push(`${entry.name} ${flags}`);
     } catch {
       // Closed meanwhile (the directory listing's own fd, for one).
     }
   }
-  return stray;
+  return notCloseOnExec(listing.join("\n"));
 }
 
 /** Read `stream` into `sink`; `cancel()` stops reading at once. */
