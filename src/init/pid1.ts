@@ -380,7 +380,7 @@ class Pid1Impl implements Pid1 {
    * runtime will). The cost is a system call per zombie, whatever the
    * number of processes: a scan of /proc on every SIGCHLD let any user who
    * orphans short-lived processes in a loop keep pid 1 busy (with 3,000
-   * other processes, `nitroctl list` took 90 s).
+   * other processes, `nitroctl list` failed after 68-77 s).
    */
   private reapUntilOurs(isOurs: IsOurs): { reaped: number; blocked: boolean } {
     if (Deno.build.os !== "linux") return { reaped: 0, blocked: false }; // FreeBSD: not implemented yet
