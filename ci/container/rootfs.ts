@@ -188,6 +188,14 @@ export async function buildContext(
   await Deno.chmod(join(tree, "tmp"), 0o1777);
 
   const busybox = opts.busybox ?? Deno.env.get("BUSYBOX") ?? "/bin/busybox";
+  try {
+    await Deno.stat(busybox);
+  } catch {
+    throw new ContextError(
+      `no busybox at ${busybox} (Debian: apt-get install busybox-static; ` +
+        "or set BUSYBOX to one)",
+    );
+  }
   await put(tree, busybox, "/bin/busybox", 0o755);
   const applets = await must(busybox, ["--list-full"]).catch((err) => {
     throw new ContextError(

@@ -295,7 +295,11 @@ export async function findEngine(
       tried.push(`${name} cannot run a container: ${firstLine(r)}`);
     }
   } else {
-    tried.push(`podman: ${firstLine(podman)}`);
+    tried.push(
+      podman.code === 127
+        ? "podman is not installed (Debian: apt-get install podman runc catatonit)"
+        : `podman: ${firstLine(podman)}`,
+    );
   }
   const docker = await run("docker", [
     "info",
@@ -307,6 +311,10 @@ export async function findEngine(
     log(`containertest: docker ${docker.stdout.trim()}`);
     return new Engine("docker", [], {}, prefix);
   }
-  tried.push(`docker: ${firstLine(docker)}`);
+  tried.push(
+    docker.code === 127
+      ? "docker is not installed"
+      : `docker: ${firstLine(docker)}`,
+  );
   throw new EngineError(tried.join("; "));
 }

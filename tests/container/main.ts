@@ -730,7 +730,9 @@ async function main(args: string[]): Promise<number> {
         throw err;
       }
       console.error(
-        `containertest: cannot run containers here: ${err.message}`,
+        err instanceof EngineError
+          ? `containertest: cannot run containers here: ${err.message}`
+          : `containertest: cannot gather the image: ${err.message}`,
       );
       console.log("containertest: 0 passed, 1 failed");
       return 2;
