@@ -110,6 +110,15 @@ export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** `promise`'s value, or null if it has not settled after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(resolve, ms, null);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The last lines of a container's output, for a failure's detail. Pure. */
 export function tail(lines: { text: string }[], n = 15): string {
   return lines.slice(-n).map((l) => l.text).join("\n");
@@ -204,7 +213,8 @@ async function stop(
     name,
   ]);
   const ms = performance.now() - t0;
-  const code = await c.exited;
+  // `stop` kills at its timeout: the container must be gone by now.
+  const code = await within(c.exited, 10_000);
   const recorded = await ctx.engine.exitCode(name);
   return {
     ok: r.code === 0 && code === 0 && recorded === 0,
@@ -254,7 +264,7 @@ async function bootPart(ctx: Ctx): Promise<void> {
     );
     const list = await engine.run(["exec", name, "nitroctl", "list"]);
     report.check(
-      `boot: ${engine.kind} exec ${name} nitroctl list: web and ticker UP`,
+      `boot: ${engine.kind} exec CONTAINER nitroctl list: web and ticker UP`,
       /^UP ticker \(pid \d+\) /m.test(list.stdout) &&
         /^UP web \(pid \d+\) /m.test(list.stdout),
       list.stdout + list.stderr,
@@ -468,10 +478,7 @@ async function norunPart(ctx: Ctx): Promise<void> {
 
     const t0 = performance.now();
     const shutdown = await hostCtl(sock, ["Shutdown"]);
-    const code = await Promise.race([
-      c.exited,
-      new Promise<null>((resolve) => setTimeout(resolve, 30_000, null)),
-    ]);
+    const code = await within(c.exited, 30_000);
     report.figure("Shutdown to exit", seconds(performance.now() - t0));
     report.check(
       "norun: Shutdown from the host ends the container with exit 0",
