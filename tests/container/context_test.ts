@@ -17,7 +17,7 @@ import {
 import { LAUNCHER_MARK, SYSV_NAMES } from "../../ci/build.ts";
 import { LIBC_PATHS } from "../../src/init/libc_paths.ts";
 import { REPO_ROOT } from "../helpers/common.ts";
-import { podManifest, servicesOf } from "./main.ts";
+import { podManifest, probeCommand, servicesOf } from "./main.ts";
 
 const HERE = join(REPO_ROOT, "ci/container");
 
@@ -149,6 +149,19 @@ Deno.test("pod.yaml: probes by nitroctl, a grace period beyond nitro's 7 + 7 s, 
       `command: \\["${IMAGE.nitroctl}", "wait-up", "-t", "1", "web"\\]`,
     ),
   );
+  assert.deepEqual(probeCommand(text, "livenessProbe"), [
+    IMAGE.nitroctl,
+    "check",
+    "web",
+  ]);
+  assert.deepEqual(probeCommand(text, "readinessProbe"), [
+    IMAGE.nitroctl,
+    "wait-up",
+    "-t",
+    "1",
+    "web",
+  ]);
+  assert.equal(probeCommand("kind: Pod\n", "livenessProbe"), null);
   const grace = Number(text.match(/terminationGracePeriodSeconds: (\d+)/)?.[1]);
   assert.ok(grace > 14, `grace ${grace}`);
   const played = podManifest(text, "localhost/x-1:latest", "x-1-pod");

@@ -504,6 +504,21 @@ export function podManifest(
   return out.includes(image) && out.includes(`name: ${pod}\n`) ? out : null;
 }
 
+/** The exec command of a probe of the manifest (JSON-style list). Pure. */
+export function probeCommand(
+  manifest: string,
+  probe: "livenessProbe" | "readinessProbe",
+): string[] | null {
+  const m = manifest.match(
+    new RegExp(`${probe}:\\s*\\n\\s*exec:\\s*\\n\\s*command: (\\[.*\\])`),
+  );
+  try {
+    return m ? JSON.parse(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The pod manifest under `podman kube play`, its probe, `kube down`. */
 async function kubePart(ctx: Ctx): Promise<void> {
   const { engine, report } = ctx;
@@ -566,6 +581,14 @@ async function kubePart(ctx: Ctx): Promise<void> {
       booting !== null && up.code === 0,
       up.stderr + tail(logs.lines),
     );
+    const readiness = probeCommand(manifest!, "readinessProbe");
+    const ready = readiness &&
+      await engine.run(["exec", ctr, ...readiness]);
+    report.check(
+      "kube: the readinessProbe's command passes (exec: podman runs only liveness)",
+      ready !== null && ready.code === 0,
+      ready ? ready.stderr : "no readinessProbe command in pod.yaml",
+    );
     const healthy = await engine.run(["healthcheck", "run", ctr]);
     report.check(
       "kube: podman healthcheck run (livenessProbe: nitroctl check web) passes",
@@ -587,6 +610,13 @@ async function kubePart(ctx: Ctx): Promise<void> {
       stopWeb.code === 0 && sick.code === 1 && /^unhealthy$/m.test(sick.stdout),
       `stop: ${stopWeb.code} ${stopWeb.stderr}; healthcheck: ${sick.code} ` +
         sick.stdout + sick.stderr,
+    );
+    const unready = readiness &&
+      await engine.run(["exec", ctr, ...readiness]);
+    report.check(
+      "kube: the readinessProbe's command fails (exit 3) once web is down",
+      unready !== null && unready.code === 3,
+      unready ? `${unready.code} ${unready.stderr}` : "",
     );
     const down = await engine.run(["kube", "down", file]);
     const exists = await engine.run(["pod", "exists", pod]);
