@@ -173,7 +173,8 @@ export interface Pid1 {
  * needs it, see the module doc), `/dev` (devtmpfs) if `/dev/null` is
  * missing and `/dev` is not a mount point, `/run` (tmpfs, nosuid, nodev,
  * mode 0755) if it is not a mount point, and tell machine from container.
- * Mount failures are reported in `warnings`, not thrown.
+ * Mount failures are reported in `warnings`, not thrown; a failed mount of
+ * `/run` only when `/run` is not writable as it is.
  *
  * Mount points are found by comparing `st_dev` with the parent's, which
  * needs no /proc (not mounted yet at early boot). A bind mount from the
@@ -190,12 +191,17 @@ export async function enterPid1(): Promise<Pid1> {
     fstype: string,
     flags: number,
     data: string | null,
+    orElse?: { usable: () => boolean; advice: string },
   ) => {
     try {
       libc.mount(source, target, fstype, flags, data);
       mounted.push(target);
     } catch (e) {
-      warnings.push(`mount ${fstype} on ${target}: ${(e as Error).message}`);
+      if (orElse?.usable()) return;
+      warnings.push(
+        `mount ${fstype} on ${target}: ${(e as Error).message}` +
+          (orElse ? `; ${orElse.advice}` : ""),
+      );
     }
   };
   if (Deno.build.os === "linux") {
@@ -207,7 +213,13 @@ export async function enterPid1(): Promise<Pid1> {
       tryMount("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
     }
     if (!isMountPoint(libc, "/run")) {
-      tryMount("run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+      // Without CAP_SYS_ADMIN (a container) the image's /run will do if
+      // nitro can write there; else say how to give it one.
+      tryMount("run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", {
+        usable: () => writable("/run"),
+        advice: "/run is not writable either: run the container with " +
+          "--tmpfs /run, or give its image a writable /run",
+      });
     }
   }
   const container = !libc.inInitPidNamespace();
@@ -217,6 +229,16 @@ export async function enterPid1(): Promise<Pid1> {
 function exists(libc: Libc, path: string): boolean {
   try {
     libc.statDev(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether nitro can create files in `dir` (tried, then undone). */
+function writable(dir: string): boolean {
+  try {
+    Deno.removeSync(Deno.makeTempFileSync({ dir, prefix: ".nitro-" }));
     return true;
   } catch {
     return false;

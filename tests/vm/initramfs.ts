@@ -16,6 +16,7 @@ import { dirname, join } from "node:path";
 import { InputError, run } from "./inputs.ts";
 import { SYSV_NAMES } from "../../ci/build.ts";
 import { REPO_ROOT } from "../helpers/common.ts";
+import { parseLdd } from "../../ci/container/rootfs.ts";
 
 const SYSV = new Set<string>(SYSV_NAMES);
 
@@ -41,18 +42,8 @@ export const GUEST = {
 /** What of the checkout the guest needs to run nitro and nitroctl. */
 const SOURCES = ["cli", "src", "mod.ts", "deno.json", "deno.lock"];
 
-/**
- * The absolute paths of the shared libraries in `ldd` output, including
- * the program interpreter; the vDSO has none. Pure.
- */
-export function parseLdd(text: string): string[] {
-  const paths = new Set<string>();
-  for (const line of text.split("\n")) {
-    const m = line.match(/(?:=>\s*)?(\/\S+)\s+\(0x[0-9a-f]+\)/);
-    if (m) paths.add(m[1]);
-  }
-  return [...paths];
-}
+// One reading of `ldd` output for the initramfs and the container image.
+export { parseLdd };
 
 async function must(cmd: string, args: string[], cwd?: string) {
   const r = await run(cmd, args, { cwd });
