@@ -14,6 +14,7 @@ import {
   TIMER_READINESS,
 } from "../core/service.ts";
 import { isTemplate, nameProblem, splitInstance } from "./names.ts";
+import { message } from "../errors.ts";
 
 /** A service found in the service directory. */
 export interface FoundService {
@@ -55,22 +56,36 @@ const SIGNAL_LETTERS: Record<string, SignalName> = {
  * entries are reported in `ignored`.
  */
 export function scanServiceDir(dir: string): ScanResult {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
+      found.push(entry.name);
+    }
+  }
+  return classifyServices(dir, found);
+}
+
+/**
+ * What the directories `names` in `dir` are: services, templates and
+ * instances, or ignored with a reason (hidden ones silently).
+ */
+export function classifyServices(
+  dir: string,
+  names: Iterable<string>,
+): ScanResult {
   const services = new Map<string, FoundService>();
   const templates = new Map<string, string>();
   const ignored: string[] = [];
   const instances: string[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    const name = entry.name;
+  for (const name of names) {
     if (name.startsWith(".")) continue;
-    const path = join(dir, name);
-    if (!entry.isDirectory && !(entry.isSymlink && isDirectory(path))) {
-      continue;
-    }
     const problem = nameProblem(name);
     if (problem !== null) {
       ignored.push(`${JSON.stringify(name)}: ${problem}`);
       continue;
     }
+    const path = join(dir, name);
     if (isTemplate(name)) templates.set(name, path);
     else if (splitInstance(name) !== null) instances.push(name);
     else services.set(name, { name, dir: path, param: null });
@@ -177,9 +192,46 @@ export function probeFacts(
   dir: string,
   entries: Entries | null = listEntries(dir),
 ): ServiceFacts {
+  return factsFrom(entries, {
+    read: (name) => readSmall(join(dir, name)),
+    isExecutable: (name) => isExecutable(join(dir, name)),
+    unreadable: () => unreadable(dir),
+  });
+}
+
+/**
+ * Why `dir` cannot be listed: gone, or the error that denied it (not
+ * every failure means gone); null if it can be listed after all.
+ */
+export function unreadable(dir: string): string | null {
+  try {
+    for (const _ of Deno.readDirSync(dir)) break;
+    return null;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound
+      ? "service directory is gone"
+      : `cannot read the service directory: ${message(err)}`;
+  }
+}
+
+/** How {@link factsFrom} reads the files of one service directory. */
+export interface FactsReader {
+  /** The text of the file `name`, or null if it cannot be read. */
+  read(name: EntryName): string | null;
+  /** Whether `name` is an executable regular file. */
+  isExecutable(name: EntryName): boolean;
+  /** Why the directory cannot be listed (asked only when it could not). */
+  unreadable(): string | null;
+}
+
+/** The facts of a directory holding `entries` (null: it is gone). */
+export function factsFrom(
+  entries: Entries | null,
+  files: FactsReader,
+): ServiceFacts {
   if (entries === null) {
     return {
-      gone: true,
+      unreadable: files.unreadable() ?? "service directory is gone",
       hasSetup: false,
       hasRun: false,
       hasFinish: false,
@@ -191,13 +243,12 @@ export function probeFacts(
   // Only the files that are there: a failed read per absent file is
   // wasted work at every decision.
   const text = (name: EntryName) =>
-    hasEntry(entries, name) ? readSmall(join(dir, name)) : null;
+    hasEntry(entries, name) ? files.read(name) : null;
   return {
-    gone: false,
+    unreadable: null,
     hasSetup: hasEntry(entries, "setup"),
     hasRun: hasEntry(entries, "run"),
-    hasFinish: hasEntry(entries, "finish") &&
-      isExecutable(join(dir, "finish")),
+    hasFinish: hasEntry(entries, "finish") && files.isExecutable("finish"),
     down: hasEntry(entries, "down"),
     downSignal: downSignal(text("down-signal")),
     readiness: readiness(text("notification-fd")),

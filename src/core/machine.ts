@@ -18,8 +18,8 @@
  */
 
 import type { SignalName, State } from "../protocol.ts";
+import { decodeStatus, EXIT_FATAL } from "./exit_status.ts";
 import {
-  decodeStatus,
   DELAY_MS,
   type Effect,
   impossible,
@@ -48,9 +48,6 @@ export interface StepResult {
   /** Every state passed through, in order (spec §2, §7). */
   events: StateEvent[];
 }
-
-/** Exit status of `setup` that means "this will not fix itself". */
-const SETUP_FATAL = 111;
 
 /** Advance `service` by one input at monotonic time `now` (milliseconds). */
 export function step(service: Service, input: Input, now: number): StepResult {
@@ -299,8 +296,8 @@ class Transition {
     if (code === 0) {
       if (this.s.facts.hasRun) this.startRun();
       else this.enter("ONESHOT");
-    } else if (code === SETUP_FATAL) {
-      this.fatal(`setup exited ${SETUP_FATAL}`);
+    } else if (code === EXIT_FATAL) {
+      this.fatal(`setup exited ${EXIT_FATAL}`);
     } else {
       this.s.restarts++;
       this.enter("DELAY", this.now + DELAY_MS);
@@ -362,7 +359,7 @@ class Transition {
   private start(): void {
     const f = this.s.facts;
     this.s.crashedEarly = false;
-    if (f.gone) return this.fatal("service directory is gone");
+    if (f.unreadable !== null) return this.fatal(f.unreadable);
     if (f.hasSetup) {
       this.spawn("setup", this.paramArgs());
       this.enter("SETUP");

@@ -8,26 +8,32 @@
  */
 
 import { loggerOf, readsLogPipe } from "../core/logging.ts";
-import { type Entries, readLogLink } from "../config/scan.ts";
-import { LogPipes } from "./pipes.ts";
+import type { Entries } from "../config/scan.ts";
+import { SYS } from "../config/names.ts";
+import type { LogPipeStore, ServiceTree } from "./host.ts";
 import type { Stream } from "./spawn.ts";
 
 /** The log pipes of one nitro and what it knows of who logs where. */
 export class LogWiring {
-  readonly pipes: LogPipes;
+  readonly pipes: LogPipeStore;
   /** Services some service logs into, as of the last scan. */
   loggers: ReadonlySet<string> = new Set();
   /** Whether the `LOG@` template exists, as of the last scan. */
   hasLogTemplate = false;
+  #tree: ServiceTree;
   #nitroStdout: Stream;
 
   /**
-   * @param runDir nitro's private runtime directory.
-   * @param stdout whether nitro's own stdout can be handed to children.
+   * @param host where the pipes are and how `log` links are read.
+   * @param opts.stdout whether nitro's own stdout can go to children.
    */
-  constructor(runDir: string, stdout: boolean) {
-    this.pipes = new LogPipes(runDir);
-    this.#nitroStdout = stdout ? { kind: "inherit" } : { kind: "null" };
+  constructor(
+    host: { pipes: LogPipeStore; tree: ServiceTree },
+    opts: { stdout: boolean },
+  ) {
+    this.pipes = host.pipes;
+    this.#tree = host.tree;
+    this.#nitroStdout = opts.stdout ? { kind: "inherit" } : { kind: "null" };
   }
 
   /**
@@ -43,7 +49,9 @@ export class LogWiring {
     return loggerOf({
       name: service.name,
       param: service.param,
-      link: service.name === "SYS" ? null : readLogLink(service.dir, entries),
+      link: service.name === SYS
+        ? null
+        : this.#tree.logLink(service.dir, entries),
       hasLogTemplate: this.hasLogTemplate,
       hasLog,
     });
