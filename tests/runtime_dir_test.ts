@@ -318,14 +318,12 @@ Deno.test("makeFifo: a FIFO of nitro's, 0600; never over something else", async 
   });
 });
 
-Deno.test("attach: verifies without creating or cleaning; makeFifo re-checks the directory", async () => {
+Deno.test("makeFifo re-checks the directory", async () => {
   await withTemp((root) => {
     const path = join(root, "nitro.sock.d");
-    assert.throws(() => RuntimeDir.attach(path), /not a directory of nitro's/);
     const rt = RuntimeDir.open(path);
     rt.makeFifo("web");
-    RuntimeDir.attach(path).makeFifo(".ready-1");
-    assert.ok(rt.isFifo("web"), "attach removed a live pipe");
+    assert.ok(rt.isFifo("web"));
     // Swapped for a symlink behind nitro's back: refused at the next FIFO.
     Deno.renameSync(path, join(root, "moved"));
     Deno.symlinkSync(join(root, "moved"), path);

@@ -14,6 +14,7 @@ import {
   TIMER_READINESS,
 } from "../core/service.ts";
 import { isTemplate, nameProblem, splitInstance } from "./names.ts";
+import { signalOfLetter } from "./signals.ts";
 import { message } from "../errors.ts";
 
 /** A service found in the service directory. */
@@ -32,20 +33,6 @@ export interface ScanResult {
   /** One line per entry that was ignored, and why. */
   ignored: string[];
 }
-
-/** Letters of `down-signal` and the signal each names (spec §6). */
-const SIGNAL_LETTERS: Record<string, SignalName> = {
-  p: "SIGSTOP",
-  c: "SIGCONT",
-  h: "SIGHUP",
-  a: "SIGALRM",
-  i: "SIGINT",
-  q: "SIGQUIT",
-  t: "SIGTERM",
-  k: "SIGKILL",
-  "1": "SIGUSR1",
-  "2": "SIGUSR2",
-};
 
 /**
  * Scan `dir` (spec §1): every entry that is a directory, or a symlink to
@@ -255,8 +242,9 @@ export function factsFrom(
   };
 }
 
+/** `down-signal` names its signal by the first letter of its word. */
 function downSignal(text: string | null): SignalName {
-  return (text !== null && SIGNAL_LETTERS[text.charAt(0)]) || "SIGTERM";
+  return (text !== null && signalOfLetter(text.charAt(0))) || "SIGTERM";
 }
 
 /** Parse `notification-fd` (spec §5): absent -> timer; not a number -> manual. */

@@ -40,8 +40,8 @@
  * does not keep the event loop alive.
  *
  * Permissions: Deno 2.9.6 wants `--allow-all` for any path under /proc,
- * /sys and most of /dev, so the /proc scan and the `stat` of /dev go through
- * libc; the `"nitro-init"` permissions (scoped `--allow-ffi`) suffice.
+ * /sys and most of /dev, and FFI is full access anyway: the `"nitro-init"`
+ * permissions are `--allow-all`, and /proc is read with Deno's file API.
  *
  * @example The daemon as pid 1
  * ```ts ignore
@@ -59,6 +59,8 @@
  *
  * @module
  */
+
+import { message } from "../errors.ts";
 
 /** The FFI module, loaded on demand. */
 type Libc = typeof import("./libc.ts");
@@ -195,7 +197,7 @@ export async function enterPid1(): Promise<Pid1> {
       libc.mount(source, target, fstype, flags, data);
       mounted.push(target);
     } catch (e) {
-      warnings.push(`mount ${fstype} on ${target}: ${(e as Error).message}`);
+      warnings.push(`mount ${fstype} on ${target}: ${message(e)}`);
     }
   };
   if (Deno.build.os === "linux") {
@@ -284,7 +286,7 @@ class Pid1Impl implements Pid1 {
       try {
         this.libc.closeOnExec(fd);
       } catch (e) {
-        failed.push((e as Error).message);
+        failed.push(message(e));
       }
     }
     return failed;
@@ -305,7 +307,7 @@ class Pid1Impl implements Pid1 {
       libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
-      out.say(`- nitro: remount / read-only: ${(e as Error).message}`);
+      out.say(`- nitro: remount / read-only: ${message(e)}`);
       await out.flush();
     }
     libc.sync();
@@ -328,13 +330,13 @@ class Pid1Impl implements Pid1 {
   }
 
   /**
-   * Every process in /proc with its state, parent and flags; null if /proc
-   * is not there. (Read through libc: Deno's own file API refuses /proc.)
+   * Every process in /proc with its state and flags; null if /proc is not
+   * there.
    */
   private processes(): ProcEntry[] | null {
     let names: string[];
     try {
-      names = this.libc.readDir("/proc");
+      names = [...Deno.readDirSync("/proc")].map((e) => e.name);
     } catch {
       return null;
     }
@@ -344,7 +346,7 @@ class Pid1Impl implements Pid1 {
       if (!/^\d+$/.test(name)) continue;
       let stat: string;
       try {
-        stat = this.libc.readFile(`/proc/${name}/stat`);
+        stat = Deno.readTextFileSync(`/proc/${name}/stat`);
       } catch {
         continue; // gone meanwhile
       }

@@ -434,3 +434,87 @@ Deno.test("an unreadable service directory is FATAL with the cause, not 'gone'",
   );
   assert.equal(n.sup.detail("old")?.reason, "service directory is gone");
 });
+
+Deno.test("setup: a failing one waits 2 s in DELAY; exit 111 is FATAL", () => {
+  const n = nitro((h) => {
+    h.tree.add("flaky", { run: true, setup: true });
+    h.tree.add("fatal", { run: true, setup: true });
+  }).boot();
+  n.advance(100);
+  n.exit("flaky/setup", 1);
+  n.exit("fatal/setup", 111);
+  assert.equal(n.state("fatal"), "FATAL");
+  assert.equal(n.sup.detail("fatal")?.reason, "setup exited 111");
+  assert.equal(n.state("flaky"), "DELAY");
+  n.advance(DELAY_MS - 1);
+  assert.equal(n.state("flaky"), "DELAY");
+  n.advance(1);
+  assert.equal(n.state("flaky"), "SETUP");
+  assert.deepEqual(n.history("flaky"), [
+    "SETUP@0",
+    "DELAY@100",
+    "SETUP@2100",
+  ]);
+});
+
+Deno.test("restart from DELAY starts at once; down in DELAY stays down", () => {
+  const n = nitro((h) => {
+    h.tree.add("again");
+    h.tree.add("stay");
+  }).boot();
+  n.advance(100);
+  n.exit("again/run", 1);
+  n.exit("stay/run", 1);
+  n.advance(500);
+  n.sup.input("again", { type: "restart" });
+  n.sup.input("stay", { type: "down" });
+  assert.equal(n.state("again"), "STARTING");
+  assert.deepEqual(n.history("again").slice(-2), ["DELAY@100", "STARTING@600"]);
+  n.advance(60_000);
+  assert.equal(n.state("stay"), "DOWN");
+  assert.equal(
+    n.host.processes.all.filter((p) => p.script === "stay/run").length,
+    1,
+  );
+});
+
+Deno.test("down: a finish that does not end is killed after 7 s; a setup gets SIGTERM, a stubborn one SIGKILL", () => {
+  const n = nitro((h) => {
+    h.tree.add("slowfinish", { run: true, finish: true });
+    h.tree.add("setupdown", { run: true, setup: true });
+    h.tree.add("setupstubborn", { run: true, setup: true });
+    // Only the finish and the stubborn setup ignore SIGTERM.
+    h.processes.policy = (p, signal) =>
+      signal === "SIGKILL"
+        ? 9
+        : signal === "SIGTERM" && p.script !== "setupstubborn/setup" &&
+            p.script !== "slowfinish/finish"
+        ? 15
+        : null;
+  }).boot();
+  n.advance(UP_AFTER_MS);
+  for (const name of ["slowfinish", "setupdown", "setupstubborn"]) {
+    n.sup.input(name, { type: "down" });
+  }
+  const setup = n.proc("setupstubborn/setup");
+  assert.deepEqual(setup.signals, ["SIGTERM"]);
+  assert.deepEqual(n.proc("setupdown/setup").signals, ["SIGTERM"]);
+  n.advance(0); // slowfinish/run and setupdown's setup die of it.
+  assert.equal(n.state("setupdown"), "DOWN");
+  const finish = n.proc("slowfinish/finish");
+  assert.deepEqual(finish.req.args, ["-1", "15"]);
+  n.advance(KILL_AFTER_MS - 1);
+  assert.deepEqual(finish.signals, []);
+  assert.equal(n.state("setupstubborn"), "SHUTDOWN");
+  n.advance(1);
+  assert.deepEqual(finish.signals, ["-SIGKILL"]);
+  assert.deepEqual(setup.signals, ["SIGTERM", "-SIGKILL"]);
+  n.advance(0);
+  assert.equal(n.state("slowfinish"), "DOWN");
+  assert.equal(n.state("setupstubborn"), "DOWN");
+  assert.deepEqual(n.history("setupstubborn"), [
+    "SETUP@0",
+    "SHUTDOWN@2000",
+    "DOWN@9000",
+  ]);
+});
