@@ -1,5 +1,5 @@
 /**
- * Spec §6, nitroctl against a real nitro: `list`/`l`/no command and its
+ * nitroctl against a real nitro: `list`/`l`/no command and its
  * line format, `--json`, `info`, `up`/`u`, `down`/`d`, `start`, `stop`,
  * `restart`, `fast-start`, `fast-stop`, `fast-restart`/`r`, `wait-up`,
  * `wait-down`, `wait-starting`, `ready`, every signal command by full name

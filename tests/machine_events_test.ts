@@ -1,5 +1,5 @@
 /**
- * The events of the pure service machine (spec §2, §7): every state passed
+ * The events of the pure service machine: every state passed
  * through, in order, each placed after the effects that give it its pid;
  * requests that change nothing still answer with the current state; the
  * counters and reasons `nitroctl status` shows; impossible pairs are loud.

@@ -761,7 +761,7 @@ Deno.test("since changes only with the state", () => {
 });
 
 Deno.test({
-  // Spec §1: finish's own failure is ignored.
+  // finish's own failure is ignored.
   name: "spawn-failed of finish is ignored: the restart goes on",
   fn() {
     const m = upService({ hasFinish: true });

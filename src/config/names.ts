@@ -1,5 +1,5 @@
 /**
- * Service names: validation, templates and instances (spec §1).
+ * Service names: validation, templates and instances.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Reading the service directory: which entries are services or templates,
- * and what each service directory holds (spec §1, §5).
+ * and what each service directory holds.
  *
  * @module
  */
@@ -35,7 +35,7 @@ export interface ScanResult {
 }
 
 /**
- * Scan `dir` (spec §1): every entry that is a directory, or a symlink to
+ * Scan `dir`: every entry that is a directory, or a symlink to
  * one, with a valid name is a service, whatever it holds; `NAME@` is a
  * template; `NAME@PARAM` (a symlink or a directory of its own, whose
  * contents are ignored) is an instance running the template's scripts.
@@ -116,7 +116,7 @@ function readSmall(path: string): string | null {
 }
 
 /**
- * The entries of a service directory that nitro looks at (spec §1, §4, §5).
+ * The entries of a service directory that nitro looks at.
  * Anything else in the directory is the service's own business.
  */
 export const ENTRY_NAMES = [
@@ -247,7 +247,7 @@ function downSignal(text: string | null): SignalName {
   return (text !== null && signalOfLetter(text.charAt(0))) || "SIGTERM";
 }
 
-/** Parse `notification-fd` (spec §5): absent -> timer; not a number -> manual. */
+/** Parse `notification-fd`: absent -> timer; not a number -> manual. */
 export function readiness(text: string | null): Readiness {
   if (text === null) return TIMER_READINESS;
   const trimmed = text.trim();

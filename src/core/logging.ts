@@ -1,5 +1,5 @@
 /**
- * Which logger a service writes into (spec §4), decided from plain facts so
+ * Which logger a service writes into, decided from plain facts so
  * it can be tested without a file system.
  *
  * @module
@@ -69,7 +69,7 @@ export interface LoggerState {
 
 /**
  * Whether a logger must be brought up because a service that writes into it
- * starts a process (spec §4: a logger starts with its first writer). One
+ * starts a process: a logger starts with its first writer. One
  * taken down by hand stays down.
  */
 export function writerStartsLogger(logger: LoggerState): boolean {
@@ -107,7 +107,7 @@ export function stoppable(services: readonly StopCandidate[]): string[] {
 
 /**
  * How shutdown stops a service once nothing running writes into it: a
- * logger drains (it reads its pipe to the end and exits by itself, spec §4:
+ * logger drains (it reads its pipe to the end and exits by itself:
  * no line is lost); anything else gets its down signal.
  */
 export function shutdownInput(

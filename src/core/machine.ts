@@ -45,7 +45,7 @@ export interface StateEvent {
 export interface StepResult {
   service: Service;
   effects: Effect[];
-  /** Every state passed through, in order (spec §2, §7). */
+  /** Every state passed through, in order. */
   events: StateEvent[];
 }
 
@@ -252,7 +252,7 @@ class Transition {
   }
 
   /** A script could not be started: FATAL, except `finish`, whose own
-   * failure is ignored (spec §1): the service goes on as if it had run. */
+   * failure is ignored: the service goes on as if it had run. */
   spawnFailed(reason: string): void {
     const script = this.s.running;
     this.s.running = null;
@@ -338,7 +338,7 @@ class Transition {
 
   /**
    * Everything of the old run is gone: the service is DOWN - an event even
-   * when it goes on at once (spec §2) - and then maybe starts again.
+   * when it goes on at once - and then maybe starts again.
    */
   private afterStop(): void {
     const again = this.s.state !== "SHUTDOWN" && this.s.wantUp;
@@ -366,7 +366,7 @@ class Transition {
     } else if (f.hasRun) {
       this.startRun();
     } else {
-      // Neither setup nor run: a one-shot with nothing to do (spec §1).
+      // Neither setup nor run: a one-shot with nothing to do.
       this.enter("ONESHOT");
     }
   }

@@ -7,14 +7,14 @@
 
 import type { SignalName, State } from "../protocol.ts";
 
-/** Milliseconds a `run` must live before it counts as UP (spec §2). */
+/** Milliseconds a `run` must live before it counts as UP. */
 export const UP_AFTER_MS = 2000;
 /** Milliseconds a crashed service waits in DELAY. */
 export const DELAY_MS = 2000;
 /** Milliseconds between the down signal and SIGKILL, and the finish limit. */
 export const KILL_AFTER_MS = 7000;
 
-/** How a service tells nitro it is ready (spec §5). */
+/** How a service tells nitro it is ready. */
 export type Readiness =
   /** No `notification-fd`: UP after {@link UP_AFTER_MS}. */
   | { kind: "timer" }

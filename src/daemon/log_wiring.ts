@@ -1,5 +1,5 @@
 /**
- * Logger wiring (spec §4): which service a process writes into, and the
+ * Logger wiring: which service a process writes into, and the
  * log pipes that connect them. The rules are the core's
  * (`src/core/logging.ts`); this module reads the `log` links and hands out
  * the pipes.

@@ -1,5 +1,5 @@
 /**
- * The readiness pipe of a `run` with `notification-fd` N (spec §5): fd N of
+ * The readiness pipe of a `run` with `notification-fd` N: fd N of
  * the service is the write end of a real pipe whose read end nitro reads on
  * its event loop. The first newline makes the service UP.
  *

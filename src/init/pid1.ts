@@ -1,5 +1,5 @@
 /**
- * What nitro does differently as pid 1 (spec §3, §6, §8): mount `/dev` and
+ * What nitro does differently as pid 1: mount `/dev` and
  * `/run` if missing, tell a machine from a container, reap orphans, kill
  * every remaining process at shutdown, power off or reboot, or hand over to
  * `SYS/reincarnate`.
@@ -116,7 +116,7 @@ export interface Pid1 {
   /**
    * True in a container (or any child PID namespace), false as a machine's
    * init: `reboot(RB_DISABLE_CAD)` failed. On a machine that call also made
-   * Ctrl-Alt-Del send SIGINT to nitro (spec §6: orderly reboot).
+   * Ctrl-Alt-Del send SIGINT to nitro (an orderly reboot).
    */
   readonly container: boolean;
   /** What {@link enterPid1} mounted, in order, e.g. `["/run"]`. */
@@ -141,7 +141,7 @@ export interface Pid1 {
   watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void;
 
   /**
-   * Shutdown's last sweep (spec §3): SIGTERM and SIGCONT to every other
+   * Shutdown's last sweep: SIGTERM and SIGCONT to every other
    * process, wait until none is left or `graceMs` passed, then SIGKILL and
    * wait at most {@link KILL_WAIT_MS} more (a process in D state may never
    * go). Driven by SIGCHLD and one deadline timer; reaps orphans meanwhile.
