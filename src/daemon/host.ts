@@ -19,6 +19,7 @@ import {
   type ScanResult,
   scanServiceDir,
 } from "../config/scan.ts";
+import { stackOf } from "../errors.ts";
 import { Children } from "./children.ts";
 import { EntryCache } from "./entry_cache.ts";
 import { kill } from "./kill.ts";
@@ -108,6 +109,31 @@ export interface Host {
   readonly console: Console;
   /** The environment scripts get (each also gets NITRO_SERVICE). */
   readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Run `work`; a bug in it (an exception) is said on `console` with its
+ * stack, and the caller goes on: supervision must outlive its own bugs.
+ */
+export function guard(
+  console: Console,
+  during: string,
+  work: () => void,
+): void {
+  try {
+    work();
+  } catch (err) {
+    sayInternal(console, during, err);
+  }
+}
+
+/** Say one of nitro's own bugs on its console, with the stack. */
+export function sayInternal(
+  console: Console,
+  during: string,
+  err: unknown,
+): void {
+  console.say(`- nitro: internal error (${during}): ${stackOf(err)}`);
 }
 
 /** PATH given to scripts when nitro has none. */

@@ -38,13 +38,13 @@ export class LogWiring {
 
   /**
    * The service `name`'s next process writes into, from its `log` link as
-   * it is now (SYS has none), or null for nitro's own stdout. `entries`:
-   * what its directory holds, when known (no `log` there: nothing to read).
+   * it is now (SYS has none), or null for nitro's own stdout. `hasLog`:
+   * whether LOG exists; `entries`: what its directory holds, when known
+   * (no `log` there: nothing to read).
    */
   loggerName(
     service: { name: string; param: string | null; dir: string },
-    hasLog: boolean,
-    entries: Entries | null = null,
+    { hasLog, entries = null }: { hasLog: boolean; entries?: Entries | null },
   ): string | null {
     return loggerOf({
       name: service.name,

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
-import type { Role } from "../core/system.ts";
+import type { EndMode, Role } from "../core/system.ts";
 import { message, stackOf } from "../errors.ts";
 import { Children } from "./children.ts";
 import { ConsoleWriter } from "./console.ts";
@@ -100,9 +100,30 @@ export async function main(
   const problem = dirProblem(dir);
   if (problem !== null) return shell(null).fatal(`${dir}: ${problem}`);
 
-  // Before the socket exists: between its first answer and the signal
-  // handlers below nothing may wait, or a SIGTERM then kills nitro outright.
+  // Before the socket exists: once it answers, nothing may wait.
   await closeInherited(pid1, children, out);
+
+  // The signal handlers come before the socket: once it answers, a SIGTERM
+  // must find them (without, it kills nitro outright). One that comes
+  // before the system exists is carried out as soon as it does.
+  let system: SystemShell | null = null;
+  let early: EndMode | null = null;
+  const end = (mode: EndMode) =>
+    system === null ? (early ??= mode) : system.end(mode);
+  const signals: [Deno.Signal, () => void][] = [
+    ["SIGHUP", () => system?.supervisor.rescan()],
+    // As a machine's init this is Ctrl-Alt-Del: an orderly reboot too.
+    ["SIGINT", () => end("reboot")],
+    // A machine's init must not be stopped by a stray kill; a container's
+    // init is how the container is stopped.
+    ["SIGTERM", () => role === "machine" || end("shutdown")],
+  ];
+  const ignoreSignals = () => {
+    for (const [sig, handler] of signals) {
+      Deno.removeSignalListener(sig, handler);
+    }
+  };
+  for (const [sig, handler] of signals) Deno.addSignalListener(sig, handler);
 
   const sock = socketPath();
   let listener: Deno.Listener;
@@ -110,14 +131,13 @@ export async function main(
   try {
     ({ listener, runtime } = await listenControl(sock));
   } catch (err) {
+    ignoreSignals();
     return shell(null).fatal(message(err)); // It names the socket.
   }
 
   keepGoingOnInternalErrors(out);
   const closeControl = async () => {
-    for (const [sig, handler] of signals) {
-      Deno.removeSignalListener(sig, handler);
-    }
+    ignoreSignals();
     stopReaping?.();
     listener.close();
     await server;
@@ -128,22 +148,12 @@ export async function main(
     }
     runtime.remove();
   };
-  const system = shell(runtime, closeControl);
+  system = shell(runtime, closeControl);
   const supervisor = system.supervisor;
   const stopReaping = pid1?.watchOrphans(
     (pid) => children.has(pid),
     (n) => supervisor.reaps += n,
   );
-  const end = (mode: "shutdown" | "reboot") => system.end(mode);
-  const signals: [Deno.Signal, () => void][] = [
-    ["SIGHUP", () => supervisor.rescan()],
-    // As a machine's init this is Ctrl-Alt-Del: an orderly reboot too.
-    ["SIGINT", () => end("reboot")],
-    // A machine's init must not be stopped by a stray kill; a container's
-    // init is how the container is stopped.
-    ["SIGTERM", () => role === "machine" || end("shutdown")],
-  ];
-  for (const [sig, handler] of signals) Deno.addSignalListener(sig, handler);
   const server = serveControl(listener, {
     supervisor,
     end,
@@ -151,7 +161,9 @@ export async function main(
     console: out,
     openFds: () => openFds(children),
   });
-  return await system.run();
+  const exited = system.run();
+  if (early !== null) system.end(early);
+  return await exited;
 }
 
 /** What the system shell needs of pid 1, on nitro's console. */

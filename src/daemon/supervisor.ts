@@ -39,11 +39,11 @@ import {
   SYS,
 } from "../config/names.ts";
 import type { Entries, FoundService } from "../config/scan.ts";
-import { message, stackOf } from "../errors.ts";
+import { message } from "../errors.ts";
 import type { EventHistory } from "./history.ts";
 import { serviceEventHistory } from "./event_ring.ts";
 import { DirectoryIndex } from "./dir_index.ts";
-import type { Cancel, Host } from "./host.ts";
+import { type Cancel, guard, type Host } from "./host.ts";
 import { LogWiring } from "./log_wiring.ts";
 import type { Stream } from "./spawn.ts";
 
@@ -235,7 +235,7 @@ export class Supervisor {
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
-    this.#add({ name, dir, param: inst.param }, false);
+    this.#add({ name, dir, param: inst.param }, { onDisk: false });
     this.directories.update([[name, dir]]);
     return true;
   }
@@ -245,7 +245,7 @@ export class Supervisor {
     const e = this.#services.get(name);
     if (!e) return;
     if (!admits(this.#opts.system(), first)) return;
-    this.#guard(name, () => this.#feed(e, first));
+    guard(this.#host.console, name, () => this.#feed(e, first));
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
@@ -276,7 +276,7 @@ export class Supervisor {
     const hasLog = found.services.has(LOG);
     const loggers = new Set<string>();
     const refer = (name: string, param: string | null, dir: string) => {
-      const logger = this.#wiring.loggerName({ name, param, dir }, hasLog);
+      const logger = this.#wiring.loggerName({ name, param, dir }, { hasLog });
       if (logger !== null) loggers.add(logger);
     };
     for (const f of found.services.values()) refer(f.name, f.param, f.dir);
@@ -298,7 +298,7 @@ export class Supervisor {
       const e = this.#services.get(f.name)!;
       Object.assign(e, { dir: f.dir, onDisk: true, removed: false });
     }
-    for (const f of plan.add) this.#add(f, true);
+    for (const f of plan.add) this.#add(f, { onDisk: true });
     this.#wiring.loggers = loggers;
     // Logger instances are listed (DOWN) as soon as a service refers to them.
     for (const logger of loggers) this.ensureInstance(logger);
@@ -487,7 +487,11 @@ export class Supervisor {
     this.svReaps++;
     if (e.pid !== pid || this.#services.get(e.svc.name) !== e) return;
     e.pid = null;
-    this.#guard(e.svc.name, () => this.#feed(e, { type: "exit", wstatus }));
+    guard(
+      this.#host.console,
+      e.svc.name,
+      () => this.#feed(e, { type: "exit", wstatus }),
+    );
   }
 
   #armTimer(e: Entry): void {
@@ -520,8 +524,7 @@ export class Supervisor {
     const name = e?.svc.name ?? SYS;
     const logger = this.#wiring.loggerName(
       { name, param: e?.svc.param ?? null, dir: e?.dir ?? join(this.dir, SYS) },
-      this.#services.has(LOG),
-      entries,
+      { hasLog: this.#services.has(LOG), entries },
     );
     if (logger === null || logger === name || this.ensureInstance(logger)) {
       return logger;
@@ -538,8 +541,10 @@ export class Supervisor {
   #loggerIfAny(e: Entry): string | null {
     const logger = this.#wiring.loggerName(
       { name: e.svc.name, param: e.svc.param, dir: e.dir },
-      this.#services.has(LOG),
-      this.#host.tree.entries(e.dir),
+      {
+        hasLog: this.#services.has(LOG),
+        entries: this.#host.tree.entries(e.dir),
+      },
     );
     if (logger === null || this.#services.has(logger)) return logger;
     const inst = splitInstance(logger);
@@ -548,7 +553,7 @@ export class Supervisor {
 
   // --- the table -----------------------------------------------------------
 
-  #add(f: FoundService, onDisk: boolean): void {
+  #add(f: FoundService, { onDisk }: { onDisk: boolean }): void {
     const entries = this.#host.tree.entries(f.dir);
     const svc = newService(
       f.name,
@@ -597,19 +602,6 @@ export class Supervisor {
 
   #say(text: string): void {
     this.#host.console.say(`- nitro: ${text}`);
-  }
-
-  /** Run `work`; a bug in it is reported, and supervision goes on. */
-  #guard(during: string, work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      this.#internal(during, err);
-    }
-  }
-
-  #internal(during: string, err: unknown): void {
-    this.#say(`internal error (${during}): ${stackOf(err)}`);
   }
 }
 

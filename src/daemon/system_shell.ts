@@ -22,8 +22,8 @@ import {
   type SystemEffect,
   type SystemInput,
 } from "../core/system.ts";
-import { message, stackOf } from "../errors.ts";
-import type { Host } from "./host.ts";
+import { message } from "../errors.ts";
+import { guard, type Host, sayInternal } from "./host.ts";
 import { type Stdio, Supervisor } from "./supervisor.ts";
 import { runSysScript } from "./sys_script.ts";
 
@@ -120,7 +120,7 @@ export class SystemShell {
   }
 
   #boot(): void {
-    this.#guard("boot", () => this.supervisor.reset());
+    guard(this.#host.console, "boot", () => this.supervisor.reset());
     this.#input({ type: "boot", hasSetup: this.#has("setup") });
   }
 
@@ -159,7 +159,7 @@ export class SystemShell {
             if (done !== undefined) await done;
           } catch (err) {
             // Whatever went wrong, the lifecycle must go on.
-            this.#internal(effect.type, err);
+            sayInternal(this.#host.console, effect.type, err);
           }
         }
       }
@@ -192,9 +192,8 @@ export class SystemShell {
         return sup.stop(effect.name, effect.input);
       case "kill-all": {
         const killAll = this.#opts.pid1?.killAll() ?? Promise.resolve();
-        killAll.catch((err) => this.#internal("kill-all", err)).finally(() =>
-          this.#input({ type: "killed" })
-        );
+        killAll.catch((err) => sayInternal(this.#host.console, "kill-all", err))
+          .finally(() => this.#input({ type: "killed" }));
         return;
       }
       case "ended":
@@ -240,7 +239,7 @@ export class SystemShell {
       });
     } catch (err) {
       // Whatever went wrong, the lifecycle must go on, or nitro never ends.
-      this.#internal(`${SYS}/${script}`, err);
+      sayInternal(this.#host.console, `${SYS}/${script}`, err);
       ended(null);
     }
   }
@@ -259,19 +258,6 @@ export class SystemShell {
 
   #say(text: string): void {
     this.#host.console.say(`- nitro: ${text}`);
-  }
-
-  /** Run `work`; a bug in it is reported, and the lifecycle goes on. */
-  #guard(during: string, work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      this.#internal(during, err);
-    }
-  }
-
-  #internal(during: string, err: unknown): void {
-    this.#say(`internal error (${during}): ${stackOf(err)}`);
   }
 }
 
