@@ -8,8 +8,6 @@
  * @module
  */
 
-import { LIBC_PATHS } from "../src/init/libc_paths.ts";
-
 /**
  * V8 without its optimising compilers: the daemon's JavaScript is small and
  * mostly idle, and this saves it a sixth of its resident memory.
@@ -53,13 +51,13 @@ export const PERMISSIONS = {
    */
   nitro: DAEMON,
   /**
-   * The daemon as pid 1: the above plus FFI, for libc's reboot, mount,
-   * waitid and friends. Only this flavour may load the FFI module.
-   * `--allow-ffi` is scoped to libc's absolute paths, `LIBC_PATHS` of
-   * `src/init/libc_paths.ts`, the very list the FFI module opens (a soname
-   * does not work scoped in Deno 2.9.6).
+   * The daemon as pid 1: everything. It needs FFI for libc's reboot,
+   * mount, waitid and friends, and FFI is full access whatever else is
+   * withheld; Deno 2.9.6 also reads /proc (the last sweep at shutdown)
+   * only under `--allow-all`. Only this flavour may load the FFI module,
+   * which opens libc from `LIBC_PATHS` of `src/init/libc_paths.ts`.
    */
-  "nitro-init": [...DAEMON, `--allow-ffi=${LIBC_PATHS.join(",")}`],
+  "nitro-init": [LITE, NO_CONFIG, NO_CODE_CACHE, "--allow-all"],
   /**
    * The control tool: talks to a Unix socket (network access, for Deno) and
    * resolves service paths. It cannot run processes or load libraries.

@@ -8,7 +8,6 @@
  * @module
  */
 
-import { nitroConsole } from "../src/daemon/console.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
@@ -86,6 +85,7 @@ class FakeSupervisor implements ControlSupervisor {
 async function server(
   sup: FakeSupervisor,
   limits: ControlContext["limits"] = {},
+  logged: string[] = [],
 ) {
   const dir = await Deno.makeTempDir({ prefix: "nitro-control-" });
   const sock = join(dir, "s.sock");
@@ -94,6 +94,8 @@ async function server(
     supervisor: sup,
     end: () => {},
     pid1: false,
+    console: { say: (line) => void logged.push(line) },
+    openFds: () => Promise.resolve(-1),
     limits,
   });
   const conns: Deno.Conn[] = [];
@@ -133,10 +135,8 @@ async function drain(
 
 Deno.test("a daemon bug is answered `internal` and logged; the connection goes on", async () => {
   const sup = new FakeSupervisor(2);
-  const s = await server(sup);
   const logged: string[] = [];
-  const original = nitroConsole.say;
-  nitroConsole.say = (text: string) => void logged.push(text);
+  const s = await server(sup, {}, logged);
   try {
     const conn = await s.open();
     const reader = new LineReader(conn);
@@ -157,7 +157,6 @@ Deno.test("a daemon bug is answered `internal` and logged; the connection goes o
     await writeAll(conn, '{"id":2,"op":"list"}\n');
     assert.equal((await reader.next())?.ok, true);
   } finally {
-    nitroConsole.say = original;
     await s.close();
   }
 });

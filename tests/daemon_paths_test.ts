@@ -1,5 +1,5 @@
 /**
- * Spec §6 SERVICE paths and §1/§6 templates, with a real nitro: `.` and
+ * SERVICE paths and templates, with a real nitro: `.` and
  * `../x` from a script's cwd (and from nitroctl's cwd), `nitroctl down .`
  * from a finish script preventing the restart (also for one instance of a
  * template), templates `name@` with symlinked instances and instances

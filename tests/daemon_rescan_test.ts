@@ -1,5 +1,5 @@
 /**
- * Spec §6 `rescan`/`scan` (and §4's instance clean-up, see also
+ * `rescan`/`scan` (and the clean-up of instances, see also
  * daemon_paths_test.ts): added services start unless they have `down`,
  * removed ones are stopped (also when removed while up) and dropped,
  * running services are left alone, `down` is only read when a service is

@@ -1,5 +1,6 @@
 /**
- * Spec §2, states and lifecycle, with real processes: SETUP → STARTING →
+ * States and lifecycle with real processes (their delays are asserted on
+ * the virtual clock in tests/daemon/supervisor_test.ts): SETUP → STARTING →
  * UP after 2 s, setup exit 111 → FATAL and other exits → DELAY, one-shots,
  * restarts after a crash (DELAY 2 s) or a long run (at once), `finish`
  * arguments, the down signal + SIGCONT + SIGKILL after 7 s, `finish`
@@ -13,13 +14,6 @@ import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
 import { alive, EventLog, procState, readOr, sh } from "./helpers/daemon.ts";
 
 const SLEEP = sh("exec sleep 1000");
-
-function between(value: number, lo: number, hi: number, what: string) {
-  assert.ok(
-    value >= lo && value <= hi,
-    `${what}: ${value} not in [${lo}, ${hi}]`,
-  );
-}
 
 /**
  * The states `name` went through, a request that changed nothing (and so
@@ -50,15 +44,6 @@ Deno.test("start: SETUP → STARTING → UP after 2 s; every change is an event"
     assert.deepEqual(changes(events, "b"), ["STARTING", "UP"]);
     // setup ran first, with no arguments, in the service directory.
     assert.equal(readOr(`${R}/a.setup`), `setup 0 ${join(n.dir, "a")}\n`);
-    // UP exactly after two seconds of run, not before.
-    for (const name of ["a", "b"]) {
-      between(
-        events.time(name, "UP") - events.time(name, "STARTING"),
-        1950,
-        3000,
-        `${name} STARTING → UP`,
-      );
-    }
     // The event's pid is the run process, which is still the service's.
     const s = await n.states();
     assert.equal(s.a.state, "UP");
@@ -132,12 +117,6 @@ Deno.test("setup: exit 111 → FATAL, other exit → DELAY then SETUP again; one
       "STARTING",
       "UP",
     ]);
-    between(
-      log.time("flaky", "SETUP", 1) - log.time("flaky", "DELAY"),
-      1950,
-      3000,
-      "flaky DELAY",
-    );
     assert.equal(readOr(`${R}/flaky.count`), "x\nx\n");
 
     const fixed = await n.ctl(["-t", "10", "start", "fatal"]);
@@ -175,13 +154,6 @@ Deno.test("exit on its own: a quick crash waits 2 s in DELAY, a long run restart
     await log.waitFor((e) => e.name === "delayrestart" && e.state === "DELAY");
     const dr = await n.ctl(["fast-restart", "delayrestart"]);
     assert.equal(dr.code, 0, dr.stderr);
-    between(
-      log.time("delayrestart", "STARTING", 1) -
-        log.time("delayrestart", "DELAY", 0),
-      0,
-      1000,
-      "restart from DELAY",
-    );
     const up = await n.ctl(["-t", "10", "wait-up", "killed"]);
     assert.equal(up.code, 0, up.stderr);
     const pid = (await n.states()).killed.pid!;
@@ -222,14 +194,6 @@ Deno.test("exit on its own: a quick crash waits 2 s in DELAY, a long run restart
       "DELAY",
       "STARTING",
     ]);
-    for (const i of [0, 1]) {
-      between(
-        log.time("crash", "STARTING", i + 1) - log.time("crash", "DELAY", i),
-        1950,
-        3000,
-        `crash DELAY #${i}`,
-      );
-    }
     assert.match(readOr(`${R}/crash.finish`), /^3 0\n3 0\n/);
     const list = JSON.parse((await n.ctl(["--json", "list", "crash"])).stdout);
     assert.equal(list[0].wstatus, 3 << 8);
@@ -242,12 +206,6 @@ Deno.test("exit on its own: a quick crash waits 2 s in DELAY, a long run restart
       "DOWN",
       "STARTING",
     ]);
-    between(
-      log.time("long", "STARTING", 1) - log.time("long", "STARTING", 0),
-      2400,
-      3800,
-      "long run to restart",
-    );
 
     // killed: finish saw -1 and SIGKILL's number; restarted at once.
     assert.equal(readOr(`${R}/killed.finish`), "-1 9\n");
@@ -322,7 +280,6 @@ Deno.test("down: the down signal then SIGCONT; SIGKILL after 7 s; finish killed 
       "stopped to stop",
     );
 
-    const t0 = performance.now();
     const stop = await n.ctl([
       "-t",
       "20",
@@ -331,37 +288,34 @@ Deno.test("down: the down signal then SIGCONT; SIGKILL after 7 s; finish killed 
       "setupdown",
       "setupstubborn",
     ]);
-    const took = performance.now() - t0;
     assert.equal(stop.code, 0, stop.stderr);
-    between(took, 6500, 11_000, "stop of all");
     const s = await n.states();
     for (const name of [...all, "setupdown", "setupstubborn"]) {
       assert.equal(s[name].state, "DOWN", name);
       assert.equal(s[name].pid, null, name);
     }
 
-    const shutdownTime = (name: string) =>
-      log.time(name, "DOWN") - log.time(name, "SHUTDOWN");
-    // SIGTERM ignored: SIGKILL after 7 s.
-    between(shutdownTime("stubborn"), 6900, 9000, "stubborn");
+    // SIGTERM ignored: SIGKILL (after 7 s: asserted on the virtual clock
+    // in tests/daemon/supervisor_test.ts, as every delay here is).
     const list = JSON.parse((await n.ctl(["--json", "list"])).stdout);
     const stubborn = list.find((x: { name: string }) => x.name === "stubborn");
     assert.equal(stubborn.wstatus, 9);
     assert.ok(!alive(before.stubborn.pid!));
-    // finish that does not end: killed after 7 s.
-    between(shutdownTime("slowfinish"), 6900, 9000, "slowfinish");
+    // finish that does not end: killed.
     assert.equal(readOr(`${R}/slowfinish.finish`), "-1 15\n");
     // down-signal "hup": SIGHUP, not SIGTERM.
-    between(shutdownTime("hupper"), 0, 2000, "hupper");
     assert.equal(readOr(`${R}/hupper.finish`), "-1 1\n");
-    // A stopped process gets SIGCONT after SIGTERM, so it dies at once.
-    between(shutdownTime("stopped"), 0, 2000, "stopped");
+    // A stopped process gets SIGCONT after SIGTERM, so it dies of SIGTERM
+    // (not of the SIGKILL that would come without it).
     assert.equal(readOr(`${R}/stopped.finish`), "-1 15\n");
     // A running setup gets SIGTERM and the service goes DOWN.
-    between(shutdownTime("setupdown"), 0, 2000, "setupdown");
     assert.equal(readOr(`${R}/setupdown.setup`), "TERM\n");
     assert.deepEqual(changes(log, "setupdown"), ["SETUP", "SHUTDOWN", "DOWN"]);
-    between(shutdownTime("setupstubborn"), 6900, 9000, "setupstubborn");
+    assert.deepEqual(changes(log, "setupstubborn"), [
+      "SETUP",
+      "SHUTDOWN",
+      "DOWN",
+    ]);
   } finally {
     for (const r of recorders) await r.close();
     await n.stop();

@@ -1,5 +1,5 @@
 /**
- * Spec §3, the system lifecycle, with a real nitro (not pid 1): SYS/setup
+ * The system lifecycle, with a real nitro (not pid 1): SYS/setup
  * runs first and may use nitroctl, then every service without `down` comes
  * up; LOG is started first; Shutdown runs SYS/finish `0 0 shutdown`, brings
  * services down before their logger, runs SYS/final `shutdown` and exits 0;

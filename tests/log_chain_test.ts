@@ -1,5 +1,5 @@
 /**
- * Logging through nitro's pipes with real processes (spec §4): no line is
+ * Logging through nitro's pipes with real processes: no line is
  * lost or duplicated while either side restarts, backpressure instead of
  * loss while the logger is down, shared loggers, chains, defaults, template
  * links, self-loops and shutdown order.

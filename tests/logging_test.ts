@@ -1,5 +1,5 @@
 /**
- * Which logger a service writes into (spec §4) and the shutdown order of
+ * Which logger a service writes into and the shutdown order of
  * loggers (src/core/logging.ts), from plain facts.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * The events of the pure service machine (spec §2, §7): every state passed
+ * The events of the pure service machine: every state passed
  * through, in order, each placed after the effects that give it its pid;
  * requests that change nothing still answer with the current state; the
  * counters and reasons `nitroctl status` shows; impossible pairs are loud.
@@ -11,15 +11,16 @@ import assert from "node:assert/strict";
 import { step, type StepResult } from "../src/core/machine.ts";
 import {
   defaultFacts,
-  exitedStatus,
   type Input,
   KILL_AFTER_MS,
   newService,
   type Service,
   type ServiceFacts,
-  signaledStatus,
   UP_AFTER_MS,
 } from "../src/core/service.ts";
+import { exitedStatus, signaledStatus } from "../src/core/exit_status.ts";
+
+const GONE = "service directory is gone";
 
 /** Feed inputs in order; returns the states of every event, per step. */
 function run(
@@ -152,7 +153,7 @@ Deno.test("FATAL carries its reason; leaving FATAL clears it", () => {
   const setup = run({ hasSetup: true }, [[{ type: "up" }, 0], [exit(111), 5]]);
   assert.equal(setup.s.state, "FATAL");
   assert.equal(setup.s.reason, "setup exited 111");
-  const gone = run({ gone: true }, [[{ type: "up" }, 0]]);
+  const gone = run({ unreadable: GONE }, [[{ type: "up" }, 0]]);
   assert.equal(gone.s.reason, "service directory is gone");
   const noexec = run({}, [
     [{ type: "up" }, 0],

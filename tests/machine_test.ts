@@ -12,15 +12,16 @@ import {
   defaultFacts,
   DELAY_MS,
   type Effect,
-  exitedStatus,
   type Input,
   KILL_AFTER_MS,
   newService,
   type Service,
   type ServiceFacts,
-  signaledStatus,
   UP_AFTER_MS,
 } from "../src/core/service.ts";
+import { exitedStatus, signaledStatus } from "../src/core/exit_status.ts";
+
+const GONE = "service directory is gone";
 import type { SignalName } from "../src/protocol.ts";
 
 /** A service driven input by input; remembers the effects of the last step. */
@@ -281,7 +282,7 @@ Deno.test("ready only affects STARTING", () => {
   assert.deepEqual(o.ready(2), []);
   assert.equal(o.state, "ONESHOT");
   // FATAL
-  const f = new Sim({ gone: true });
+  const f = new Sim({ unreadable: GONE });
   f.up(0);
   assert.deepEqual(f.ready(1), []);
   assert.equal(f.state, "FATAL");
@@ -667,8 +668,8 @@ Deno.test("an instance's PARAM: only argument of setup and run, third of finish"
 
 // --- errors -----------------------------------------------------------------
 
-Deno.test("facts.gone → FATAL with a warning, nothing spawned", () => {
-  const m = new Sim({ gone: true });
+Deno.test("facts.unreadable → FATAL with a warning, nothing spawned", () => {
+  const m = new Sim({ unreadable: GONE });
   const effects = m.up(0);
   assert.equal(m.state, "FATAL");
   assert.equal(effects.length, 1);
@@ -685,7 +686,7 @@ Deno.test("neither run nor setup → ONESHOT at once, nothing spawned", () => {
 
 Deno.test("a directory gone while crashing → FATAL, not a restart loop", () => {
   const m = upService();
-  m.s = { ...m.s, facts: { ...m.s.facts, gone: true } };
+  m.s = { ...m.s, facts: { ...m.s.facts, unreadable: GONE } };
   const effects = m.exit(1, 5000);
   assert.equal(m.state, "FATAL");
   assert.equal(warnings(effects).length, 1);
@@ -760,7 +761,7 @@ Deno.test("since changes only with the state", () => {
 });
 
 Deno.test({
-  // Spec §1: finish's own failure is ignored.
+  // finish's own failure is ignored.
   name: "spawn-failed of finish is ignored: the restart goes on",
   fn() {
     const m = upService({ hasFinish: true });

@@ -14,7 +14,6 @@ import {
   splitInstance,
 } from "../src/config/names.ts";
 import { readiness } from "../src/config/scan.ts";
-import { Ring } from "../src/daemon/history.ts";
 
 // --- names ------------------------------------------------------------------
 
@@ -140,60 +139,4 @@ Deno.test("readiness: non-numeric → manual (stays STARTING)", () => {
   for (const text of ["", "\n", "abc", "3x", "-1", "1.5", "+3", "0x3"]) {
     assert.deepEqual(readiness(text), { kind: "manual" }, JSON.stringify(text));
   }
-});
-
-// --- history ----------------------------------------------------------------
-
-Deno.test("Ring keeps items in order below capacity", () => {
-  const r = new Ring<number>(5);
-  assert.equal(r.size, 0);
-  assert.deepEqual(r.toArray(), []);
-  r.push(1);
-  r.push(2);
-  r.push(3);
-  assert.equal(r.size, 3);
-  assert.deepEqual(r.toArray(), [1, 2, 3]);
-});
-
-Deno.test("Ring is bounded at capacity, keeping the newest, oldest first", () => {
-  const r = new Ring<number>(3);
-  for (let i = 1; i <= 3; i++) r.push(i);
-  assert.deepEqual(r.toArray(), [1, 2, 3]);
-  r.push(4);
-  assert.deepEqual(r.toArray(), [2, 3, 4]);
-  r.push(5);
-  r.push(6);
-  assert.deepEqual(r.toArray(), [4, 5, 6], "wrapped exactly once");
-  r.push(7);
-  assert.deepEqual(r.toArray(), [5, 6, 7]);
-  assert.equal(r.size, 3);
-  assert.equal(r.capacity, 3);
-});
-
-Deno.test("Ring never grows however many pushes", () => {
-  const r = new Ring<number>(1000);
-  for (let i = 0; i < 100_000; i++) r.push(i);
-  assert.equal(r.size, 1000);
-  const items = r.toArray();
-  assert.equal(items.length, 1000);
-  assert.equal(items[0], 99_000);
-  assert.equal(items[999], 99_999);
-  for (let i = 1; i < items.length; i++) {
-    assert.equal(items[i], items[i - 1] + 1);
-  }
-});
-
-Deno.test("Ring of capacity 1 holds the last item", () => {
-  const r = new Ring<string>(1);
-  r.push("a");
-  r.push("b");
-  assert.deepEqual(r.toArray(), ["b"]);
-});
-
-Deno.test("Ring.toArray is a copy", () => {
-  const r = new Ring<number>(2);
-  r.push(1);
-  const a = r.toArray();
-  a.push(99);
-  assert.deepEqual(r.toArray(), [1]);
 });

@@ -29,7 +29,7 @@ import {
 const ROOT = REPO_ROOT;
 const LIBC = new URL("../src/init/libc.ts", import.meta.url).href;
 
-Deno.test("PERMISSIONS.nitro grants no FFI; nitro-init adds only FFI", () => {
+Deno.test("PERMISSIONS.nitro grants no FFI; nitro-init adds --allow-all", () => {
   const plain: readonly string[] = PERMISSIONS.nitro;
   const init: readonly string[] = PERMISSIONS["nitro-init"];
   assert.deepEqual(
@@ -37,7 +37,7 @@ Deno.test("PERMISSIONS.nitro grants no FFI; nitro-init adds only FFI", () => {
     [],
   );
   assert.deepEqual(init.filter((f) => !plain.includes(f)).length, 1);
-  assert.match(init.find((f) => !plain.includes(f))!, /^--allow-ffi=/);
+  assert.equal(init.find((f) => !plain.includes(f)), "--allow-all");
 });
 
 Deno.test("the FFI module is only a dynamic dependency of cli/nitro.ts", async () => {

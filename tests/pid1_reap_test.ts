@@ -1,5 +1,5 @@
 /**
- * The real nitro as pid 1 of a PID namespace reaps orphans (spec §8): a
+ * The real nitro as pid 1 of a PID namespace reaps orphans: a
  * service double-forks 100 short-lived orphans, which nitro inherits; none
  * stays a zombie, while the exit statuses of nitro's own services still
  * reach their `finish` scripts intact.

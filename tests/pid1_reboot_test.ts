@@ -1,6 +1,6 @@
 /**
- * Reboot and hand-over of the real nitro as pid 1 of a PID namespace (spec
- * §3, §6): a container's init boots again on Reboot (also when nitroctl is
+ * Reboot and hand-over of the real nitro as pid 1 of a PID namespace: a
+ * container's init boots again on Reboot (also when nitroctl is
  * invoked as `reboot`), stops on `halt`, and with SYS/reincarnate execs
  * into it at the end instead of exiting.
  *

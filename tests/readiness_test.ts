@@ -1,5 +1,5 @@
 /**
- * Readiness notification (spec §5) with real processes: a newline on fd N
+ * Readiness notification with real processes: a newline on fd N
  * makes a service UP; without a newline, with a bad file, or with fd 0 it
  * stays STARTING until `nitroctl ready`. Nothing here sleeps against the
  * 2 s timer: the assertions are on nitro's event timestamps (STARTING → UP),

@@ -1,5 +1,5 @@
 /**
- * The pure rescan plan (src/core/rescan.ts, spec §1 and §4).
+ * The pure rescan plan (src/core/rescan.ts).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * No line is lost at shutdown (spec §4): once every writer of a logger has
+ * No line is lost at shutdown: once every writer of a logger has
  * ended, nitro lets go of its own hold on the logger's pipe, so a logger
  * that is not `cat` reads to the end and exits by itself; it is signalled
  * only when the usual 7 s stop limit expires.

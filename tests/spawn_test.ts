@@ -1,7 +1,7 @@
 /**
  * Starting scripts (src/daemon/spawn.ts and its parts): wait statuses for
  * every way to die, the argv a script gets, and the readiness pipe at fd N —
- * pure functions first, then real processes started with `spawnScript`.
+ * pure functions first, then real processes started with a `Spawner`.
  */
 
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
@@ -15,13 +15,14 @@ import { parseShebang, scriptArgv } from "../src/daemon/script_argv.ts";
 import {
   chooseShell,
   commandLine,
-  liveChildren,
   prologue,
+  Spawner,
   type SpawnRequest,
-  spawnScript,
 } from "../src/daemon/spawn.ts";
-import { alive } from "./helpers/daemon.ts";
+import { Children } from "../src/daemon/children.ts";
 import { delay, eventually, strayFds } from "./helpers/nitro.ts";
+
+const spawner = new Spawner(new Children());
 
 const enc = new TextEncoder();
 
@@ -200,21 +201,21 @@ function killGroup(pid: number): void {
   }
 }
 
-Deno.test("spawnScript: a death by any signal is reported with its number", async () => {
+Deno.test("Spawner: a death by any signal is reported with its number", async () => {
   const dir = serviceDir({ run: "#!/bin/sh\nkill -$1 $$\nexit 0\n" });
   try {
     for (const signo of [1, 15, 16, 24, 30, 31, 34, 40, 64]) {
-      const s = spawnScript(request(dir, "run", { args: [String(signo)] }));
+      const s = spawner.spawn(request(dir, "run", { args: [String(signo)] }));
       strictEqual(await s.exited, signo, `signal ${signo}`);
     }
-    const s = spawnScript(request(dir, "run", { args: ["0"] }));
+    const s = spawner.spawn(request(dir, "run", { args: ["0"] }));
     strictEqual(await s.exited, 0, "kill -0 does nothing: exit 0");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });
 
-Deno.test("spawnScript: $0 and the command line are the kernel's for `run`", async () => {
+Deno.test("Spawner: $0 and the command line are the kernel's for `run`", async () => {
   const out = (dir: string) => join(dir, "out");
   const dir = serviceDir({
     run: '#!/bin/sh\nprintf "%s|" "$0" "$@" > out\n' +
@@ -222,13 +223,13 @@ Deno.test("spawnScript: $0 and the command line are the kernel's for `run`", asy
     finish: '#!/bin/sh -e\nprintf "%s|" "$0" "$@" > out\n',
   });
   try {
-    let s = spawnScript(request(dir, "run", { args: ["one", "two words"] }));
+    let s = spawner.spawn(request(dir, "run", { args: ["one", "two words"] }));
     strictEqual(await s.exited, 0);
     strictEqual(
       Deno.readTextFileSync(out(dir)),
       "run|one|two words|/bin/sh run one two words ",
     );
-    s = spawnScript(request(dir, "finish", { args: ["-1", "9", "p"] }));
+    s = spawner.spawn(request(dir, "finish", { args: ["-1", "9", "p"] }));
     strictEqual(await s.exited, 0);
     strictEqual(Deno.readTextFileSync(out(dir)), "finish|-1|9|p|");
   } finally {
@@ -236,10 +237,10 @@ Deno.test("spawnScript: $0 and the command line are the kernel's for `run`", asy
   }
 });
 
-Deno.test("spawnScript: a binary gets run as argv[0], through bash where dash is /bin/sh", async () => {
+Deno.test("Spawner: a binary gets run as argv[0], through bash where dash is /bin/sh", async () => {
   const dir = serviceDir({});
   Deno.copyFileSync("/bin/sleep", join(dir, "run"));
-  const s = spawnScript(request(dir, "run", { args: ["1000"] }));
+  const s = spawner.spawn(request(dir, "run", { args: ["1000"] }));
   try {
     // This machine has bash; without it a dash system gives `./run`.
     const cmdline = await readCmdline(s.pid, "run");
@@ -267,14 +268,20 @@ async function readCmdline(pid: number, expect: string): Promise<string[]> {
   return argv;
 }
 
-Deno.test("spawnScript: a script that cannot be executed is refused with a reason", () => {
+Deno.test("Spawner: a script that cannot be executed is refused with a reason", () => {
   const dir = serviceDir({ run: "#!/nonexistent/sh\n", setup: "#!/bin/sh\n" });
   Deno.chmodSync(join(dir, "setup"), 0o644);
   try {
-    throws(() => spawnScript(request(dir, "run")), /interpreter \/nonexistent/);
-    throws(() => spawnScript(request(dir, "setup")), /setup is not executable/);
     throws(
-      () => spawnScript(request(dir, "finish")),
+      () => spawner.spawn(request(dir, "run")),
+      /interpreter \/nonexistent/,
+    );
+    throws(
+      () => spawner.spawn(request(dir, "setup")),
+      /setup is not executable/,
+    );
+    throws(
+      () => spawner.spawn(request(dir, "finish")),
       /finish is not executable/,
     );
   } finally {
@@ -297,7 +304,7 @@ function fds(pid: number): Record<string, string> {
 }
 
 for (const fd of [3, 9, 37]) {
-  Deno.test(`spawnScript: fd ${fd} is a real pipe, and the first newline is ready`, async () => {
+  Deno.test(`Spawner: fd ${fd} is a real pipe, and the first newline is ready`, async () => {
     // The script checks S_ISFIFO itself, then writes through /dev/fd/N.
     const dir = serviceDir({
       run: `#!/bin/bash\n[ -p /dev/fd/${fd} ] && echo fifo > out\n` +
@@ -309,7 +316,7 @@ for (const fd of [3, 9, 37]) {
     await Deno.remove(gate);
     await new Deno.Command("mkfifo", { args: [gate] }).output();
     let ready = 0;
-    const s = spawnScript(
+    const s = spawner.spawn(
       request(dir, "run", { notifyFd: fd, onReady: () => ready++ }),
     );
     try {
@@ -341,29 +348,31 @@ for (const fd of [3, 9, 37]) {
   });
 }
 
-Deno.test("spawnScript: no relay outlives its service; no newline, no ready", async () => {
+Deno.test("Spawner: no relay outlives its service; no newline, no ready", async () => {
   const dir = serviceDir({
     run: "#!/bin/sh\nprintf 'abc' >&3\nexec sleep 1000\n",
     early: "#!/bin/sh\nexit 3\n",
   });
-  const before = new Set(liveChildren);
+  const children = new Children();
+  const spawner = new Spawner(children);
   let ready = 0;
   try {
-    const s = spawnScript(
+    const s = spawner.spawn(
       request(dir, "run", { notifyFd: 3, onReady: () => ready++ }),
     );
     // Our own children: the service and its relay, until they are reaped.
-    const relays = [...liveChildren].filter((p) => !before.has(p));
-    strictEqual(relays.length, 2);
-    await eventually(() => relays.every((p) => p === s.pid || !alive(p)));
+    strictEqual(children.size, 2);
+    // The relay ends once the service has opened fd 3.
+    await eventually(() => children.size === 1);
+    ok(children.has(s.pid));
     killGroup(s.pid);
     strictEqual(await s.exited, 9);
     // A service that ends before it could open fd N: its relay is ended.
-    const e = spawnScript(
+    const e = spawner.spawn(
       request(dir, "early", { notifyFd: 3, onReady: () => ready++ }),
     );
     strictEqual(await e.exited, 3 << 8);
-    await eventually(() => [...liveChildren].every((p) => before.has(p)));
+    await eventually(() => children.size === 0);
     strictEqual(ready, 0);
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -1,8 +1,20 @@
 /**
- * Service names: validation, templates and instances (spec §1).
+ * Service names: validation, templates and instances.
  *
  * @module
  */
+
+/**
+ * The system pseudo-service: its directory holds nitro's own scripts
+ * (setup, finish, final, fatal, reincarnate), and it takes no requests.
+ */
+export const SYS = "SYS";
+
+/** The default logger of every service without a `log` link of its own. */
+export const LOG = "LOG";
+
+/** The logger template: `LOG@NAME` is the logger of service NAME. */
+export const LOG_TEMPLATE = "LOG@";
 
 /** Names must be shorter than this many bytes. */
 export const MAX_NAME_BYTES = 64;

@@ -1,6 +1,6 @@
 /**
  * Reading the service directory: which entries are services or templates,
- * and what each service directory holds (spec §1, §5).
+ * and what each service directory holds.
  *
  * @module
  */
@@ -14,6 +14,8 @@ import {
   TIMER_READINESS,
 } from "../core/service.ts";
 import { isTemplate, nameProblem, splitInstance } from "./names.ts";
+import { signalOfLetter } from "./signals.ts";
+import { message } from "../errors.ts";
 
 /** A service found in the service directory. */
 export interface FoundService {
@@ -32,22 +34,8 @@ export interface ScanResult {
   ignored: string[];
 }
 
-/** Letters of `down-signal` and the signal each names (spec §6). */
-const SIGNAL_LETTERS: Record<string, SignalName> = {
-  p: "SIGSTOP",
-  c: "SIGCONT",
-  h: "SIGHUP",
-  a: "SIGALRM",
-  i: "SIGINT",
-  q: "SIGQUIT",
-  t: "SIGTERM",
-  k: "SIGKILL",
-  "1": "SIGUSR1",
-  "2": "SIGUSR2",
-};
-
 /**
- * Scan `dir` (spec §1): every entry that is a directory, or a symlink to
+ * Scan `dir`: every entry that is a directory, or a symlink to
  * one, with a valid name is a service, whatever it holds; `NAME@` is a
  * template; `NAME@PARAM` (a symlink or a directory of its own, whose
  * contents are ignored) is an instance running the template's scripts.
@@ -55,22 +43,36 @@ const SIGNAL_LETTERS: Record<string, SignalName> = {
  * entries are reported in `ignored`.
  */
 export function scanServiceDir(dir: string): ScanResult {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory || (entry.isSymlink && isDirectory(path))) {
+      found.push(entry.name);
+    }
+  }
+  return classifyServices(dir, found);
+}
+
+/**
+ * What the directories `names` in `dir` are: services, templates and
+ * instances, or ignored with a reason (hidden ones silently).
+ */
+export function classifyServices(
+  dir: string,
+  names: Iterable<string>,
+): ScanResult {
   const services = new Map<string, FoundService>();
   const templates = new Map<string, string>();
   const ignored: string[] = [];
   const instances: string[] = [];
-  for (const entry of Deno.readDirSync(dir)) {
-    const name = entry.name;
+  for (const name of names) {
     if (name.startsWith(".")) continue;
-    const path = join(dir, name);
-    if (!entry.isDirectory && !(entry.isSymlink && isDirectory(path))) {
-      continue;
-    }
     const problem = nameProblem(name);
     if (problem !== null) {
       ignored.push(`${JSON.stringify(name)}: ${problem}`);
       continue;
     }
+    const path = join(dir, name);
     if (isTemplate(name)) templates.set(name, path);
     else if (splitInstance(name) !== null) instances.push(name);
     else services.set(name, { name, dir: path, param: null });
@@ -114,7 +116,7 @@ function readSmall(path: string): string | null {
 }
 
 /**
- * The entries of a service directory that nitro looks at (spec §1, §4, §5).
+ * The entries of a service directory that nitro looks at.
  * Anything else in the directory is the service's own business.
  */
 export const ENTRY_NAMES = [
@@ -177,9 +179,46 @@ export function probeFacts(
   dir: string,
   entries: Entries | null = listEntries(dir),
 ): ServiceFacts {
+  return factsFrom(entries, {
+    read: (name) => readSmall(join(dir, name)),
+    isExecutable: (name) => isExecutable(join(dir, name)),
+    unreadable: () => unreadable(dir),
+  });
+}
+
+/**
+ * Why `dir` cannot be listed: gone, or the error that denied it (not
+ * every failure means gone); null if it can be listed after all.
+ */
+export function unreadable(dir: string): string | null {
+  try {
+    for (const _ of Deno.readDirSync(dir)) break;
+    return null;
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound
+      ? "service directory is gone"
+      : `cannot read the service directory: ${message(err)}`;
+  }
+}
+
+/** How {@link factsFrom} reads the files of one service directory. */
+export interface FactsReader {
+  /** The text of the file `name`, or null if it cannot be read. */
+  read(name: EntryName): string | null;
+  /** Whether `name` is an executable regular file. */
+  isExecutable(name: EntryName): boolean;
+  /** Why the directory cannot be listed (asked only when it could not). */
+  unreadable(): string | null;
+}
+
+/** The facts of a directory holding `entries` (null: it is gone). */
+export function factsFrom(
+  entries: Entries | null,
+  files: FactsReader,
+): ServiceFacts {
   if (entries === null) {
     return {
-      gone: true,
+      unreadable: files.unreadable() ?? "service directory is gone",
       hasSetup: false,
       hasRun: false,
       hasFinish: false,
@@ -191,24 +230,24 @@ export function probeFacts(
   // Only the files that are there: a failed read per absent file is
   // wasted work at every decision.
   const text = (name: EntryName) =>
-    hasEntry(entries, name) ? readSmall(join(dir, name)) : null;
+    hasEntry(entries, name) ? files.read(name) : null;
   return {
-    gone: false,
+    unreadable: null,
     hasSetup: hasEntry(entries, "setup"),
     hasRun: hasEntry(entries, "run"),
-    hasFinish: hasEntry(entries, "finish") &&
-      isExecutable(join(dir, "finish")),
+    hasFinish: hasEntry(entries, "finish") && files.isExecutable("finish"),
     down: hasEntry(entries, "down"),
     downSignal: downSignal(text("down-signal")),
     readiness: readiness(text("notification-fd")),
   };
 }
 
+/** `down-signal` names its signal by the first letter of its word. */
 function downSignal(text: string | null): SignalName {
-  return (text !== null && SIGNAL_LETTERS[text.charAt(0)]) || "SIGTERM";
+  return (text !== null && signalOfLetter(text.charAt(0))) || "SIGTERM";
 }
 
-/** Parse `notification-fd` (spec §5): absent -> timer; not a number -> manual. */
+/** Parse `notification-fd`: absent -> timer; not a number -> manual. */
 export function readiness(text: string | null): Readiness {
   if (text === null) return TIMER_READINESS;
   const trimmed = text.trim();

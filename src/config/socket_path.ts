@@ -1,5 +1,6 @@
 /**
- * Where the control socket lives, resolved as spec §6 says.
+ * Where the control socket lives: $NITRO_SOCK, else the target of the
+ * /etc/nitro.sock symlink, else /run/nitro/nitro.sock.
  *
  * @module
  */

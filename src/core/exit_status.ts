@@ -1,8 +1,41 @@
 /**
- * Raw wait statuses, told for people: "exited 3", "killed by SIGTERM".
+ * Raw wait statuses (as waitpid reports them: `code << 8` for an exit, the
+ * signal number in the low 7 bits for a death by a signal, 0x80 for a core
+ * dump): made, taken apart, and told for people ("exited 3", "killed by
+ * SIGTERM"). Also nitro's own exit code for "this will not fix itself".
  *
  * @module
  */
+
+/**
+ * The exit code that means "this will not fix itself", in the daemontools
+ * tradition: nitro exits with it when it cannot run, nitroctl when nitro is
+ * unavailable, and a `setup` exiting with it makes its service FATAL.
+ */
+export const EXIT_FATAL = 111;
+
+/** Encode an exit code as a raw wait status. */
+export function exitedStatus(code: number): number {
+  return (code & 0xff) << 8;
+}
+
+/** Encode death by a signal number as a raw wait status. */
+export function signaledStatus(signo: number): number {
+  return signo & 0x7f;
+}
+
+/** Decode a raw wait status: exit code, or -1 with the killing signal. */
+export function decodeStatus(wstatus: number): { code: number; signo: number } {
+  const signo = wstatus & 0x7f;
+  if (signo === 0) return { code: (wstatus >> 8) & 0xff, signo: 0 };
+  return { code: -1, signo };
+}
+
+/** The exit code of a wait status, or 128 + N for a death by signal N. */
+export function exitCode(wstatus: number): number {
+  const { code, signo } = decodeStatus(wstatus);
+  return signo === 0 ? code : 128 + signo;
+}
 
 /** Linux signal names by number (1-31); realtime ones are SIGRTMIN+n. */
 const SIGNAL_NAMES = [
@@ -56,10 +89,10 @@ const SIGRTMIN = 34;
  * ```
  */
 export function describeExit(wstatus: number): string {
-  const signal = wstatus & 0x7f;
-  if (signal === 0) return `exited ${(wstatus >> 8) & 0xff}`;
+  const { code, signo } = decodeStatus(wstatus);
+  if (signo === 0) return `exited ${code}`;
   const core = wstatus & 0x80 ? " (core dumped)" : "";
-  return `killed by ${signalName(signal)}${core}`;
+  return `killed by ${signalName(signo)}${core}`;
 }
 
 /** `SIGTERM` for 15, `SIGRTMIN+2` for 36, `signal 33` where Linux has none. */

@@ -1,9 +1,11 @@
 /**
- * Which logger a service writes into (spec §4), decided from plain facts so
+ * Which logger a service writes into, decided from plain facts so
  * it can be tested without a file system.
  *
  * @module
  */
+
+import { LOG, LOG_TEMPLATE, SYS } from "../config/names.ts";
 
 /** What the decision needs to know about a service and its surroundings. */
 export interface LoggerQuery {
@@ -36,13 +38,14 @@ export function loggerOf(q: LoggerQuery): string | null {
   if (q.link !== null) {
     return q.link.endsWith("@") ? q.link + (q.param ?? q.name) : q.link;
   }
-  if (q.name === "LOG") return null;
-  // LOG@ instances and SYS never fall back on LOG@ (spec §4).
-  if (q.name === "SYS" || q.name.startsWith("LOG@")) {
-    return q.hasLog ? "LOG" : null;
+  if (q.name === LOG) return null;
+  // A logger of LOG@ would log into itself, and SYS has no directory of
+  // services to pick one from: both write into LOG.
+  if (q.name === SYS || q.name.startsWith(LOG_TEMPLATE)) {
+    return q.hasLog ? LOG : null;
   }
-  if (q.hasLogTemplate) return `LOG@${q.param ?? q.name}`;
-  return q.hasLog ? "LOG" : null;
+  if (q.hasLogTemplate) return `${LOG_TEMPLATE}${q.param ?? q.name}`;
+  return q.hasLog ? LOG : null;
 }
 
 /**
@@ -53,7 +56,7 @@ export function readsLogPipe(
   name: string,
   loggers: ReadonlySet<string>,
 ): boolean {
-  return name === "LOG" || name.startsWith("LOG@") || loggers.has(name);
+  return name === LOG || name.startsWith(LOG_TEMPLATE) || loggers.has(name);
 }
 
 /** What the logger policy needs to know about a logger. */
@@ -66,7 +69,7 @@ export interface LoggerState {
 
 /**
  * Whether a logger must be brought up because a service that writes into it
- * starts a process (spec §4: a logger starts with its first writer). One
+ * starts a process: a logger starts with its first writer. One
  * taken down by hand stays down.
  */
 export function writerStartsLogger(logger: LoggerState): boolean {
@@ -104,7 +107,7 @@ export function stoppable(services: readonly StopCandidate[]): string[] {
 
 /**
  * How shutdown stops a service once nothing running writes into it: a
- * logger drains (it reads its pipe to the end and exits by itself, spec §4:
+ * logger drains (it reads its pipe to the end and exits by itself:
  * no line is lost); anything else gets its down signal.
  */
 export function shutdownInput(

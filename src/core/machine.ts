@@ -18,8 +18,8 @@
  */
 
 import type { SignalName, State } from "../protocol.ts";
+import { decodeStatus, EXIT_FATAL } from "./exit_status.ts";
 import {
-  decodeStatus,
   DELAY_MS,
   type Effect,
   impossible,
@@ -45,12 +45,9 @@ export interface StateEvent {
 export interface StepResult {
   service: Service;
   effects: Effect[];
-  /** Every state passed through, in order (spec §2, §7). */
+  /** Every state passed through, in order. */
   events: StateEvent[];
 }
-
-/** Exit status of `setup` that means "this will not fix itself". */
-const SETUP_FATAL = 111;
 
 /** Advance `service` by one input at monotonic time `now` (milliseconds). */
 export function step(service: Service, input: Input, now: number): StepResult {
@@ -255,7 +252,7 @@ class Transition {
   }
 
   /** A script could not be started: FATAL, except `finish`, whose own
-   * failure is ignored (spec §1): the service goes on as if it had run. */
+   * failure is ignored: the service goes on as if it had run. */
   spawnFailed(reason: string): void {
     const script = this.s.running;
     this.s.running = null;
@@ -299,8 +296,8 @@ class Transition {
     if (code === 0) {
       if (this.s.facts.hasRun) this.startRun();
       else this.enter("ONESHOT");
-    } else if (code === SETUP_FATAL) {
-      this.fatal(`setup exited ${SETUP_FATAL}`);
+    } else if (code === EXIT_FATAL) {
+      this.fatal(`setup exited ${EXIT_FATAL}`);
     } else {
       this.s.restarts++;
       this.enter("DELAY", this.now + DELAY_MS);
@@ -341,7 +338,7 @@ class Transition {
 
   /**
    * Everything of the old run is gone: the service is DOWN - an event even
-   * when it goes on at once (spec §2) - and then maybe starts again.
+   * when it goes on at once - and then maybe starts again.
    */
   private afterStop(): void {
     const again = this.s.state !== "SHUTDOWN" && this.s.wantUp;
@@ -362,14 +359,14 @@ class Transition {
   private start(): void {
     const f = this.s.facts;
     this.s.crashedEarly = false;
-    if (f.gone) return this.fatal("service directory is gone");
+    if (f.unreadable !== null) return this.fatal(f.unreadable);
     if (f.hasSetup) {
       this.spawn("setup", this.paramArgs());
       this.enter("SETUP");
     } else if (f.hasRun) {
       this.startRun();
     } else {
-      // Neither setup nor run: a one-shot with nothing to do (spec §1).
+      // Neither setup nor run: a one-shot with nothing to do.
       this.enter("ONESHOT");
     }
   }

@@ -1,5 +1,5 @@
 /**
- * What a rescan changes (spec §1, §4), decided from plain data: the
+ * What a rescan changes, decided from plain data: the
  * services nitro knows, what the scan found, and which loggers are referred
  * to. The shell carries the plan out.
  *

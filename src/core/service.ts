@@ -7,14 +7,14 @@
 
 import type { SignalName, State } from "../protocol.ts";
 
-/** Milliseconds a `run` must live before it counts as UP (spec §2). */
+/** Milliseconds a `run` must live before it counts as UP. */
 export const UP_AFTER_MS = 2000;
 /** Milliseconds a crashed service waits in DELAY. */
 export const DELAY_MS = 2000;
 /** Milliseconds between the down signal and SIGKILL, and the finish limit. */
 export const KILL_AFTER_MS = 7000;
 
-/** How a service tells nitro it is ready (spec §5). */
+/** How a service tells nitro it is ready. */
 export type Readiness =
   /** No `notification-fd`: UP after {@link UP_AFTER_MS}. */
   | { kind: "timer" }
@@ -32,8 +32,12 @@ export const MANUAL_READINESS: Readiness = Object.freeze({ kind: "manual" });
 
 /** What nitro found in a service directory when it last looked. */
 export interface ServiceFacts {
-  /** The directory (or the template's, for an instance) is gone. */
-  gone: boolean;
+  /**
+   * Why the directory (or the template's, for an instance) cannot be
+   * read - "service directory is gone", or the error that denied it - or
+   * null when it can.
+   */
+  unreadable: string | null;
   /**
    * A `setup` exists. Whether it can be executed shows when it is started:
    * the shell answers `spawn-failed` with the reason (FATAL).
@@ -125,7 +129,7 @@ export type Effect =
 /** Facts for a service that has a `run` and no options. */
 export function defaultFacts(): ServiceFacts {
   return {
-    gone: false,
+    unreadable: null,
     hasSetup: false,
     hasRun: true,
     hasFinish: false,
@@ -160,23 +164,6 @@ export function newService(
     deadline: null,
     facts,
   };
-}
-
-/** Encode an exit code as a raw wait status (as waitpid reports it). */
-export function exitedStatus(code: number): number {
-  return (code & 0xff) << 8;
-}
-
-/** Encode death by a signal number as a raw wait status. */
-export function signaledStatus(signo: number): number {
-  return signo & 0x7f;
-}
-
-/** Decode a raw wait status: exit code, or -1 with the killing signal. */
-export function decodeStatus(wstatus: number): { code: number; signo: number } {
-  const signo = wstatus & 0x7f;
-  if (signo === 0) return { code: (wstatus >> 8) & 0xff, signo: 0 };
-  return { code: -1, signo };
 }
 
 /** Fail loudly on a case the types say cannot happen. */

@@ -1,15 +1,17 @@
 /**
  * The system lifecycle as a pure function, beside the per-service one:
- * boot (SYS/setup), running, and the end (SYS/finish, services down, on
- * pid 1 every remaining process killed, SYS/final), for a shutdown or a
- * reboot (spec §3). The shell runs the scripts and the services and feeds
- * back when each part is over.
+ * boot (SYS/setup), running, the end (SYS/finish, services down loggers
+ * last, on pid 1 every remaining process killed, SYS/final), and what comes
+ * after it: boot again, hand over to SYS/reincarnate, power off or reboot
+ * the machine, or exit. A fatal start (SYS/fatal) ends here too. The shell
+ * (src/daemon/system_shell.ts) carries out the effects and feeds back when
+ * each part is over.
  *
  * @example A boot without SYS/setup starts the services at once
  * ```ts
  * import { newSystem, stepSystem } from "./system.ts";
  *
- * const { system, effects } = stepSystem(newSystem(), {
+ * const { system, effects } = stepSystem(newSystem("process"), {
  *   type: "boot",
  *   hasSetup: false,
  * });
@@ -21,11 +23,24 @@
 
 import type { State } from "../protocol.ts";
 import { impossible } from "./service.ts";
+import { LOG, SYS } from "../config/names.ts";
+import { EXIT_FATAL, exitCode } from "./exit_status.ts";
+import { shutdownInput, type StopCandidate, stoppable } from "./logging.ts";
 
 /** How the system ends. */
 export type EndMode = "shutdown" | "reboot";
 
-/** Limit of SYS/finish and SYS/final, in milliseconds (spec §3). */
+/**
+ * What nitro is to the machine: its pid 1 (reboots and powers off the
+ * machine at the end), pid 1 of a container (exits), or a plain process
+ * (exits, and cannot exec SYS/reincarnate).
+ */
+export type Role = "machine" | "container" | "process";
+
+/**
+ * Limit of SYS/finish and SYS/final, in milliseconds: a hung script must
+ * not keep the machine from going down.
+ */
 export const SYSTEM_SCRIPT_LIMIT_MS = 30_000;
 
 /** Where the system stands. */
@@ -45,7 +60,9 @@ export type Phase =
   /** SYS/final runs. */
   | "final"
   /** Over: the shell exits, reboots, or boots again. */
-  | "ended";
+  | "ended"
+  /** nitro cannot run at all: SYS/fatal runs, then nitro exits. */
+  | "fatal";
 
 /** Every phase, for tables. */
 export const PHASES: readonly Phase[] = [
@@ -57,6 +74,7 @@ export const PHASES: readonly Phase[] = [
   "killing",
   "final",
   "ended",
+  "fatal",
 ];
 
 /** The system, as the core sees it. */
@@ -64,6 +82,19 @@ export interface System {
   phase: Phase;
   /** How the current end will end (meaningful from `finish` on). */
   mode: EndMode;
+  role: Role;
+  /**
+   * During `services`: null until the first look at the services, then
+   * whether "waiting for N services to finish... " was printed ("done."
+   * is due).
+   */
+  waiting: boolean | null;
+}
+
+/** A service as the end sees it. */
+export interface ServiceAtEnd extends StopCandidate {
+  /** Told to stop already (SHUTDOWN): not told again. */
+  stopping: boolean;
 }
 
 /** What moves the system. */
@@ -76,19 +107,33 @@ export type SystemInput =
   | { type: "end"; mode: EndMode; hasFinish: boolean }
   /** SYS/finish ended (or was killed at its limit, or could not start). */
   | { type: "finish-ended" }
-  /** Every service is down (and has no process left). */
-  | { type: "services-down" }
+  /**
+   * The services as they are now (after `stop-services`, and whenever one
+   * of them stopped during the end), and who logs into whom.
+   */
+  | {
+    type: "services";
+    services: readonly ServiceAtEnd[];
+    loggers: ReadonlySet<string>;
+  }
   /** Every remaining process was killed (or there was nothing to do). */
   | { type: "killed" }
-  /** SYS/final ended (or there was none). */
-  | { type: "final-ended" };
+  /** SYS/final ended (or there was none); whether SYS/reincarnate exists. */
+  | { type: "final-ended"; hasReincarnate: boolean }
+  /** nitro cannot run (`problem` says why); whether SYS/fatal exists. */
+  | { type: "fatal"; problem: string; hasFatal: boolean }
+  /** SYS/fatal ended. */
+  | { type: "fatal-ended" };
 
-/** Effects the system core asks its shell for. */
+/** The SYS scripts nitro runs to their end. */
+export type SysScript = "setup" | "finish" | "final" | "fatal";
+
+/** Effects the system core asks its shell for, to be carried out in order. */
 export type SystemEffect =
   /** Run a SYS script, killing its process group after `limitMs` if set. */
   | {
     type: "run";
-    script: "setup" | "finish" | "final";
+    script: SysScript;
     args: string[];
     limitMs: number | null;
   }
@@ -96,16 +141,30 @@ export type SystemEffect =
   | { type: "stop-setup" }
   /** Bring up every service that has no `down` file and was not asked down. */
   | { type: "start-services" }
-  /** Stop wanting anything up, and bring the services down, loggers last. */
+  /** Stop wanting anything up; answer with the `services` input. */
   | { type: "stop-services" }
+  /** Bring one service down: its down signal, or a logger's drain. */
+  | { type: "stop"; name: string; input: "down" | "drain" }
   /** As pid 1: SIGTERM, SIGCONT, 7 s, SIGKILL to everything else. */
   | { type: "kill-all" }
-  /** SYS entered a state: publish it as an event (spec §3). */
+  /** SYS entered a state: publish it as an event. */
   | { type: "event"; state: State }
   /** One console line for the operator, after `- nitro: `. */
   | { type: "say"; text: string }
-  /** The end is complete. */
-  | { type: "ended"; mode: EndMode };
+  /** Console text as it is (a line printed in two parts). */
+  | { type: "write"; text: string }
+  /** The end is complete: let go of the services' pipes and timers. */
+  | { type: "ended"; mode: EndMode }
+  /** Exec SYS/reincarnate (after the last words); returns only if it failed. */
+  | { type: "reincarnate" }
+  /** Boot again from scratch (a reboot without a machine to reboot). */
+  | { type: "boot" }
+  /** Stop serving the control socket and remove it. */
+  | { type: "close-control" }
+  /** As a machine's pid 1: sync, remount, power off or reboot. */
+  | { type: "power"; mode: EndMode }
+  /** Exit with `code` (after the last words). */
+  | { type: "exit"; code: number };
 
 /** The result of one step. */
 export interface SystemStepResult {
@@ -114,8 +173,8 @@ export interface SystemStepResult {
 }
 
 /** A system before its first boot. */
-export function newSystem(): System {
-  return { phase: "idle", mode: "shutdown" };
+export function newSystem(role: Role): System {
+  return { phase: "idle", mode: "shutdown", role, waiting: null };
 }
 
 /** Whether requests that start services are refused (the system is ending). */
@@ -144,11 +203,11 @@ export function startsNewServices(system: System): boolean {
 
 /**
  * The order services are brought up in at boot: LOG first, as every other
- * service's default logger (spec §3); the rest by name.
+ * service's default logger; the rest by name.
  */
 export function bootOrder(names: Iterable<string>): string[] {
   return [...names].sort((a, b) =>
-    a === "LOG" ? -1 : b === "LOG" ? 1 : a < b ? -1 : a > b ? 1 : 0
+    a === LOG ? -1 : b === LOG ? 1 : a < b ? -1 : a > b ? 1 : 0
   );
 }
 
@@ -164,6 +223,7 @@ export function stepSystem(
     case "boot":
       if (s.phase !== "idle" && s.phase !== "ended") break;
       say("booting");
+      s.waiting = null;
       if (input.hasSetup) {
         s.phase = "setup";
         effects.push({ type: "event", state: "SETUP" }, {
@@ -180,7 +240,7 @@ export function stepSystem(
     case "setup-ended":
       // After an early end, the stopped setup's exit changes nothing.
       if (s.phase !== "setup") break;
-      say(`SYS/setup finished with status ${exitCode(input.wstatus)}`);
+      say(`${SYS}/setup finished with status ${exitCode(input.wstatus)}`);
       s.phase = "running";
       effects.push({ type: "event", state: "DOWN" }, {
         type: "start-services",
@@ -206,16 +266,15 @@ export function stepSystem(
       break;
     case "finish-ended":
       if (s.phase !== "finish") break;
-      say("SYS/finish finished");
+      say(`${SYS}/finish finished`);
       s.phase = "services";
       effects.push({ type: "event", state: "DOWN" }, {
         type: "stop-services",
       });
       break;
-    case "services-down":
+    case "services":
       if (s.phase !== "services") break;
-      s.phase = "killing";
-      effects.push({ type: "kill-all" });
+      stopServices(s, input.services, input.loggers, effects);
       break;
     case "killed":
       if (s.phase !== "killing") break;
@@ -232,6 +291,21 @@ export function stepSystem(
       s.phase = "ended";
       say("finished");
       effects.push({ type: "ended", mode: s.mode });
+      afterTheEnd(s, input.hasReincarnate, effects);
+      break;
+    case "fatal":
+      if (s.phase !== "idle") break;
+      s.phase = "fatal";
+      say(input.problem);
+      if (input.hasFatal) {
+        effects.push({ type: "run", script: "fatal", args: [], limitMs: null });
+      } else {
+        exitFatal(s, effects);
+      }
+      break;
+    case "fatal-ended":
+      if (s.phase !== "fatal") break;
+      exitFatal(s, effects);
       break;
     default:
       impossible("system input", input);
@@ -239,8 +313,76 @@ export function stepSystem(
   return { system: s, effects };
 }
 
-/** The exit code of a wait status, or 128 + N for a death by signal N. */
-function exitCode(wstatus: number): number {
-  const signo = wstatus & 0x7f;
-  return signo === 0 ? (wstatus >> 8) & 0xff : 128 + signo;
+/**
+ * Stop whatever may stop now, loggers after the services writing into
+ * them; once every service has stopped, go on to the last sweep.
+ */
+function stopServices(
+  s: System,
+  services: readonly ServiceAtEnd[],
+  loggers: ReadonlySet<string>,
+  effects: SystemEffect[],
+): void {
+  const left = services.filter((c) => !c.stopped).length;
+  if (s.waiting === null) {
+    s.waiting = left > 0;
+    if (s.waiting) {
+      effects.push({
+        type: "write",
+        text: `- nitro: waiting for ${left} services to finish... `,
+      });
+    }
+  }
+  if (left === 0) {
+    if (s.waiting) effects.push({ type: "write", text: "done.\n" });
+    s.waiting = false;
+    s.phase = "killing";
+    effects.push({ type: "kill-all" });
+    return;
+  }
+  const stopping = new Set(
+    services.filter((c) => c.stopping).map((c) => c.name),
+  );
+  for (const name of stoppable(services)) {
+    if (stopping.has(name)) continue;
+    effects.push({ type: "stop", name, input: shutdownInput(name, loggers) });
+  }
+}
+
+/**
+ * After the end: boot again where there is no machine to reboot; else
+ * stop serving, and power off or reboot the machine, or exit. Either way
+ * SYS/reincarnate, where it exists, takes over first.
+ */
+function afterTheEnd(
+  s: System,
+  hasReincarnate: boolean,
+  effects: SystemEffect[],
+): void {
+  const reincarnate = () => {
+    if (!hasReincarnate) return;
+    if (s.role === "process") {
+      effects.push({
+        type: "say",
+        text: `${SYS}/reincarnate needs nitro to be pid 1; ignored`,
+      });
+    } else {
+      effects.push({ type: "reincarnate" });
+    }
+  };
+  if (s.mode === "reboot" && s.role !== "machine") {
+    reincarnate();
+    effects.push({ type: "boot" });
+    return;
+  }
+  effects.push({ type: "close-control" });
+  reincarnate();
+  if (s.role === "machine") effects.push({ type: "power", mode: s.mode });
+  effects.push({ type: "exit", code: 0 });
+}
+
+/** After SYS/fatal: a machine's pid 1 must not exit (a panic): it reboots. */
+function exitFatal(s: System, effects: SystemEffect[]): void {
+  if (s.role === "machine") effects.push({ type: "power", mode: "reboot" });
+  effects.push({ type: "exit", code: EXIT_FATAL });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { SIGNAL_WORDS } from "../config/signals.ts";
 import type { SignalName, WaitTarget } from "../protocol.ts";
 
 /** Whether a command takes SERVICE arguments. */
@@ -44,18 +45,7 @@ const change = (op: "up" | "down" | "restart", wait?: WaitTarget) =>
 const wait = (target: WaitTarget) => some({ kind: "wait", wait: target });
 
 /** Signal commands; any prefix of these names works ("first letter suffices"). */
-const SIGNAL_COMMANDS: ReadonlyArray<readonly [string, SignalName]> = [
-  ["pause", "SIGSTOP"],
-  ["cont", "SIGCONT"],
-  ["hup", "SIGHUP"],
-  ["alarm", "SIGALRM"],
-  ["interrupt", "SIGINT"],
-  ["quit", "SIGQUIT"],
-  ["term", "SIGTERM"],
-  ["kill", "SIGKILL"],
-  ["1", "SIGUSR1"],
-  ["2", "SIGUSR2"],
-];
+const SIGNAL_COMMANDS = SIGNAL_WORDS;
 
 /** Commands matched by their full name (or fixed alias). */
 const COMMANDS: Readonly<Record<string, Command>> = {

@@ -157,6 +157,3 @@ export class ConsoleWriter {
     return out;
   }
 }
-
-/** nitro's stderr. */
-export const nitroConsole: ConsoleWriter = new ConsoleWriter(Deno.stderr);

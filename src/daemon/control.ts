@@ -24,7 +24,6 @@
  * @module
  */
 
-import { nitroConsole } from "./console.ts";
 import meta from "../../deno.json" with { type: "json" };
 import {
   type ErrorCode,
@@ -48,7 +47,6 @@ import { encodeLine, LineSplitter } from "../framing.ts";
 import { judge } from "../core/wait.ts";
 import { describeExit } from "../core/exit_status.ts";
 import { type DirectoryIndex, pickService } from "./dir_index.ts";
-import { probeSelf } from "./proc_probe.ts";
 import type { ServiceDetailFacts, ServiceSnapshot } from "./supervisor.ts";
 
 /** The version reported by `info`: the project's, from deno.json. */
@@ -115,6 +113,10 @@ export interface ControlContext {
   /** Start the end of the system (answers first, then goes down). */
   end: (mode: "shutdown" | "reboot") => void;
   pid1: boolean;
+  /** nitro's console, for its own bugs. */
+  console: { say(line: string): void };
+  /** nitro's open fds for `info` (-1: unknown). */
+  openFds: () => Promise<number>;
   /** Other bounds than {@link LIMITS} (tests). */
   limits?: Partial<ControlLimits>;
 }
@@ -143,7 +145,7 @@ export async function serveControl(
     } catch (err) {
       if (err instanceof Deno.errors.BadResource) break; // Listener closed.
       // Out of fds, for one: say so, and try again a little later.
-      reportInternal("accepting a connection", err);
+      reportInternal(ctx, "accepting a connection", err);
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
@@ -153,9 +155,13 @@ export async function serveControl(
 }
 
 /** Log a daemon bug on nitro's stderr. */
-function reportInternal(during: string, err: unknown): void {
+function reportInternal(
+  ctx: ControlContext,
+  during: string,
+  err: unknown,
+): void {
   const text = err instanceof Error ? err.stack ?? err.message : String(err);
-  nitroConsole.say(`- nitro: internal error while ${during}: ${text}`);
+  ctx.console.say(`- nitro: internal error while ${during}: ${text}`);
 }
 
 /**
@@ -188,7 +194,11 @@ class Server {
       const victim = this.#longestIdle();
       if (victim === null) {
         const count = this.limits.clients;
-        refuse(conn, `too many clients: ${count} connections are busy`);
+        refuse(
+          this.ctx,
+          conn,
+          `too many clients: ${count} connections are busy`,
+        );
         return;
       }
       victim.busy("too many clients: closed to make room for a new one");
@@ -227,24 +237,24 @@ class Server {
 }
 
 /** Turn a connection away with a `busy` line. */
-function refuse(conn: Deno.Conn, message: string): void {
+function refuse(ctx: ControlContext, conn: Deno.Conn, message: string): void {
   const response: ErrorResponse = {
     ok: false,
     error: { code: "busy", message },
   };
   conn.write(encodeLine(response)).catch((err) => {
     // Gone already, it needs no answer; anything else is a bug.
-    if (!isDisconnect(err)) reportInternal("refusing a client", err);
-  }).finally(() => closeQuietly(conn));
+    if (!isDisconnect(err)) reportInternal(ctx, "refusing a client", err);
+  }).finally(() => closeQuietly(ctx, conn));
 }
 
 /** Close a connection that may be closed already. */
-function closeQuietly(conn: Deno.Conn): void {
+function closeQuietly(ctx: ControlContext, conn: Deno.Conn): void {
   try {
     conn.close();
   } catch (err) {
     if (!(err instanceof Deno.errors.BadResource)) {
-      reportInternal("closing a connection", err);
+      reportInternal(ctx, "closing a connection", err);
     }
   }
 }
@@ -302,7 +312,7 @@ class Connection {
       }
     } catch (err) {
       if (!this.#closed && !isDisconnect(err)) {
-        reportInternal("reading a request", err);
+        reportInternal(this.#server.ctx, "reading a request", err);
       }
     } finally {
       this.close(true);
@@ -326,17 +336,17 @@ class Connection {
     if (flush && this.#writing && this.#queued <= this.#limits.pauseBytes) {
       // Bounded: a client that reads nothing does not keep it open.
       const timer = setTimeout(
-        () => closeQuietly(this.#conn),
+        () => closeQuietly(this.#server.ctx, this.#conn),
         this.#limits.stallMs,
       );
       this.#flushed = () => {
         clearTimeout(timer);
-        closeQuietly(this.#conn);
+        closeQuietly(this.#server.ctx, this.#conn);
       };
     } else {
       this.#queue = [];
       this.#queued = 0;
-      closeQuietly(this.#conn);
+      closeQuietly(this.#server.ctx, this.#conn);
     }
   }
 
@@ -400,7 +410,7 @@ class Connection {
       }
     } catch (err) {
       if (!this.#closed && !isDisconnect(err)) {
-        reportInternal("writing an answer", err);
+        reportInternal(this.#server.ctx, "writing an answer", err);
       }
       this.close();
     } finally {
@@ -465,7 +475,11 @@ class Connection {
       if (err instanceof RequestError) {
         done(errorResponse(err));
       } else {
-        reportInternal(`answering ${JSON.stringify(request.op)}`, err);
+        reportInternal(
+          this.#server.ctx,
+          `answering ${JSON.stringify(request.op)}`,
+          err,
+        );
         done({
           ok: false,
           error: {
@@ -510,7 +524,7 @@ class Connection {
             services: sup.names().length,
             reaps: sup.reaps,
             svReaps: sup.svReaps,
-            fds: await openFds(),
+            fds: await this.#server.ctx.openFds(),
             rss: Deno.memoryUsage().rss,
             boot: sup.bootTime,
             uptime: Math.round(sup.now()),
@@ -704,7 +718,7 @@ class Connection {
         if (open.has(event.name)) settle(event.name);
         if (open.size === 0) finish();
       } catch (err) {
-        reportInternal("following a wait", err);
+        reportInternal(this.#server.ctx, "following a wait", err);
       }
     });
     this.#cleanups.add(unsubscribe);
@@ -724,7 +738,7 @@ class Connection {
       try {
         this.#send(withId<EventLine>({ event }, id));
       } catch (err) {
-        reportInternal("sending an event", err);
+        reportInternal(this.#server.ctx, "sending an event", err);
       }
     });
     this.#cleanups.add(unsubscribe);
@@ -755,17 +769,6 @@ function errorResponse(err: RequestError): ErrorResponse {
       ...(err.service === undefined ? {} : { service: err.service }),
     },
   };
-}
-
-/**
- * Number of open fds of nitro; -1 when it cannot be told. Counted by a
- * shell from outside (see `proc_probe.ts`), only when `info` is asked.
- */
-async function openFds(): Promise<number> {
-  const text = await probeSelf('set -- /proc/"$1"/fd/*; echo "$#"');
-  const count = Number(text?.trim());
-  // Less the pipe of the shell's answer, open in nitro meanwhile.
-  return text !== null && Number.isInteger(count) ? count - 1 : -1;
 }
 
 function listing(sup: ControlSupervisor, name: string): ServiceStatus | null {

@@ -95,8 +95,7 @@ export function serviceEventHistory(
   recentCapacity: number,
 ): EventHistory<ServiceEvent> {
   return new EventHistory(
-    recentCapacity,
+    new ServiceEventRing(recentCapacity),
     BOOT_HISTORY_SIZE,
-    (n) => new ServiceEventRing(n),
   );
 }

@@ -24,58 +24,20 @@ export interface RingBuffer<T> {
   clear(): void;
 }
 
-/** Keeps the last `capacity` items, oldest first. */
-export class Ring<T> implements RingBuffer<T> {
-  #items: T[] = [];
-  #next = 0;
-
-  /** Make an empty ring that holds at most `capacity` items. */
-  constructor(readonly capacity: number) {}
-
-  /** Add an item, dropping the oldest when full. */
-  push(item: T): void {
-    if (this.capacity <= 0) return;
-    if (this.#items.length < this.capacity) {
-      this.#items.push(item);
-    } else {
-      this.#items[this.#next] = item;
-      this.#next = (this.#next + 1) % this.capacity;
-    }
-  }
-
-  /** The retained items, oldest first. */
-  toArray(): T[] {
-    return [
-      ...this.#items.slice(this.#next),
-      ...this.#items.slice(0, this.#next),
-    ];
-  }
-
-  /** Forget every item. */
-  clear(): void {
-    this.#items = [];
-    this.#next = 0;
-  }
-
-  /** How many items are retained. */
-  get size(): number {
-    return this.#items.length;
-  }
-}
-
 /**
  * The event history: the first `bootCapacity` events after the last
  * {@link EventHistory.startBoot} (a new history counts as booted), and the
- * last `recentCapacity` events whenever they came. {@link toArray} merges
+ * last events whenever they came, as many as the ring of recent ones holds. {@link toArray} merges
  * both in order, each event once; events between the two parts (after the
  * boot part filled, before the recent window) are the ones forgotten.
  *
  * @example
  * ```ts
  * import { EventHistory } from "./history.ts";
- * const h = new EventHistory<number>(2, 3);
- * for (let i = 1; i <= 10; i++) h.push(i);
- * console.assert(h.toArray().join() === "1,2,3,9,10");
+ * import { ServiceEventRing } from "./event_ring.ts";
+ * const h = new EventHistory(new ServiceEventRing(2), 3);
+ * for (let i = 1; i <= 10; i++) h.push({ name: "s", state: "UP", pid: i, time: i });
+ * console.assert(h.toArray().map((e) => e.pid).join() === "1,2,3,9,10");
  * ```
  */
 export class EventHistory<T> {
@@ -87,16 +49,14 @@ export class EventHistory<T> {
   #bootStart = 0;
 
   /**
-   * @param recentCapacity size of the rolling window of recent events.
+   * @param recent the rolling window of recent events (empty).
    * @param bootCapacity how many events after a boot are kept apart.
-   * @param makeRing makes the rolling window (default: a {@link Ring}).
    */
   constructor(
-    readonly recentCapacity: number,
+    recent: RingBuffer<T>,
     readonly bootCapacity: number = BOOT_HISTORY_SIZE,
-    makeRing: (capacity: number) => RingBuffer<T> = (n) => new Ring<T>(n),
   ) {
-    this.#recent = makeRing(recentCapacity);
+    this.#recent = recent;
   }
 
   /** Record an event. */

@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { Children } from "./children.ts";
 import { probeSelf } from "./proc_probe.ts";
 
 /** `O_CLOEXEC` in the octal `flags` of /proc/PID/fdinfo/N. */
@@ -48,7 +49,7 @@ export function strayFds(listing: string): number[] {
 }
 
 /** nitro's inherited fds that are not close-on-exec; [] if unknown. */
-export async function inheritedFds(): Promise<number[]> {
-  const listing = await probeSelf(LIST);
+export async function inheritedFds(children: Children): Promise<number[]> {
+  const listing = await probeSelf(LIST, children);
   return listing === null ? [] : strayFds(listing);
 }

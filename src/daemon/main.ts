@@ -6,19 +6,21 @@
  */
 
 import { parseArgs } from "node:util";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
-import { isExecutable } from "../config/scan.ts";
-import { nitroConsole } from "./console.ts";
+import type { EndMode, Role } from "../core/system.ts";
+import { message, stackOf } from "../errors.ts";
+import { Children } from "./children.ts";
+import { ConsoleWriter } from "./console.ts";
 import { serveControl } from "./control.ts";
+import { type Console, realHost } from "./host.ts";
 import { inheritedFds } from "./inherited_fds.ts";
+import type { RuntimeDir } from "./runtime_dir.ts";
+import { openFds } from "./proc_probe.ts";
 import { listenControl } from "./socket.ts";
-import { liveChildren } from "./spawn.ts";
-import { type EndMode, Supervisor } from "./supervisor.ts";
+import type { Stdio } from "./supervisor.ts";
+import { LAST_WORDS_MS, type Pid1Duties, SystemShell } from "./system_shell.ts";
 import type { Pid1 } from "../init/pid1.ts";
-
-/** Exit status for errors nitro cannot recover from (as nitroctl's 111). */
-export const EXIT_FATAL = 111;
 
 const USAGE = "usage: nitro [DIR]";
 
@@ -61,109 +63,140 @@ export async function main(
       return 0;
     }
   } catch (err) {
-    console.error(`nitro: ${(err as Error).message}\n${USAGE}`);
+    console.error(`nitro: ${message(err)}\n${USAGE}`);
     return 2;
   }
   if (positionals.length > 1) {
     console.error(USAGE);
     return 2;
   }
-  for (const warning of pid1?.warnings ?? []) {
-    nitroConsole.say(`- nitro: ${warning}`);
-  }
-  // The real pid 1 of a machine, as opposed to a container's init.
-  const machine = pid1 !== null && !pid1.container;
+  const out = new ConsoleWriter(Deno.stderr);
+  const children = new Children();
+  for (const warning of pid1?.warnings ?? []) out.say(`- nitro: ${warning}`);
+  const role: Role = pid1 === null
+    ? "process"
+    : pid1.container
+    ? "container"
+    : "machine";
   let dir = positionals[0] ?? "/etc/nitro";
   if (pid1 && (dir === "S" || dir === "single")) dir = "/etc/nitro.single";
   // A relative DIR (`nitro .`) is resolved once: scripts run elsewhere.
   dir = resolve(dir);
+  const stdio = await stdioOf(pid1);
+  const duties = pid1 === null ? undefined : pid1Duties(pid1, children, out);
+  const shell = (
+    runtime: RuntimeDir | null,
+    closeControl?: () => Promise<void>,
+  ) =>
+    new SystemShell({
+      dir,
+      host: realHost({ runtime, console: out, children }),
+      stdio,
+      role,
+      pid1: duties,
+      closeControl,
+    });
 
   const problem = dirProblem(dir);
-  if (problem !== null) return fatal(dir, `${dir}: ${problem}`, pid1);
+  if (problem !== null) return shell(null).fatal(`${dir}: ${problem}`);
 
-  // Before the socket exists: between its first answer and the signal
-  // handlers below nothing may wait, or a SIGTERM then kills nitro outright.
-  await closeInherited(pid1);
+  // Before the socket exists: once it answers, nothing may wait.
+  await closeInherited(pid1, children, out);
+
+  // The signal handlers come before the socket: once it answers, a SIGTERM
+  // must find them (without, it kills nitro outright). One that comes
+  // before the system exists is carried out as soon as it does.
+  let system: SystemShell | null = null;
+  let early: EndMode | null = null;
+  const end = (mode: EndMode) =>
+    system === null ? (early ??= mode) : system.end(mode);
+  const signals: [Deno.Signal, () => void][] = [
+    ["SIGHUP", () => system?.supervisor.rescan()],
+    // As a machine's init this is Ctrl-Alt-Del: an orderly reboot too.
+    ["SIGINT", () => end("reboot")],
+    // A machine's init must not be stopped by a stray kill; a container's
+    // init is how the container is stopped.
+    ["SIGTERM", () => role === "machine" || end("shutdown")],
+  ];
+  const ignoreSignals = () => {
+    for (const [sig, handler] of signals) {
+      Deno.removeSignalListener(sig, handler);
+    }
+  };
+  for (const [sig, handler] of signals) Deno.addSignalListener(sig, handler);
 
   const sock = socketPath();
   let listener: Deno.Listener;
+  let runtime: RuntimeDir;
   try {
-    listener = await listenControl(sock);
+    ({ listener, runtime } = await listenControl(sock));
   } catch (err) {
-    return fatal(dir, (err as Error).message, pid1); // It names the socket.
+    ignoreSignals();
+    return shell(null).fatal(message(err)); // It names the socket.
   }
 
-  keepGoingOnInternalErrors();
-  const isOurs = (pid: number) => liveChildren.has(pid);
-  const supervisor = new Supervisor({
-    dir,
-    runDir: `${sock}.d`,
-    log: (line, opts) =>
-      opts?.raw ? nitroConsole.write(line) : nitroConsole.say(line),
-    stdio: await stdio(pid1),
-    hooks: pid1 ? { killAll: () => pid1.killAll(isOurs) } : {},
+  keepGoingOnInternalErrors(out);
+  const closeControl = async () => {
+    ignoreSignals();
+    stopReaping?.();
+    listener.close();
+    await server;
+    try {
+      Deno.removeSync(sock);
+    } catch {
+      // Removed by someone else.
+    }
+    runtime.remove();
+  };
+  system = shell(runtime, closeControl);
+  const supervisor = system.supervisor;
+  const stopReaping = pid1?.watchOrphans(
+    (pid) => children.has(pid),
+    (n) => supervisor.reaps += n,
+  );
+  const server = serveControl(listener, {
+    supervisor,
+    end,
+    pid1: pid1 !== null,
+    console: out,
+    openFds: () => openFds(children),
   });
-  const stopReaping = pid1?.watchOrphans(isOurs, (n) => supervisor.reaps += n);
-  const end = (mode: EndMode) => void supervisor.end(mode);
-  const signals: [Deno.Signal, () => void][] = [
-    ["SIGHUP", () => supervisor.rescan()],
-    // As a machine's init this is Ctrl-Alt-Del: an orderly reboot too.
-    ["SIGINT", () => end("reboot")],
-    // The real pid 1 ignores SIGTERM (spec §6); a container's init obeys.
-    ["SIGTERM", () => machine || end("shutdown")],
-  ];
-  for (const [sig, handler] of signals) Deno.addSignalListener(sig, handler);
-  const server = serveControl(listener, { supervisor, end, pid1: !!pid1 });
-
-  let mode: EndMode;
-  // Reboot without a machine to reboot: boot again from scratch.
-  while ((mode = await supervisor.run()) === "reboot" && !machine) {
-    await reincarnate(dir, pid1);
-  }
-
-  for (const [sig, handler] of signals) Deno.removeSignalListener(sig, handler);
-  stopReaping?.();
-  listener.close();
-  await server;
-  try {
-    Deno.removeSync(sock);
-  } catch {
-    // Removed by someone else.
-  }
-  await reincarnate(dir, pid1);
-  if (machine) await pid1.finish(mode, lastWords);
-  await lastWords.flush();
-  return 0;
+  const exited = system.run();
+  if (early !== null) system.end(early);
+  return await exited;
 }
 
-/**
- * How long output may stand still before nitro exits, execs or reboots
- * without its last messages (a stopped console would hold them for ever).
- */
-const LAST_WORDS_MS = 1000;
-
-/** nitro's console for {@link Pid1.finish}, with the bound above. */
-const lastWords = {
-  say: (text: string) => nitroConsole.say(text),
-  flush: () => nitroConsole.flush(LAST_WORDS_MS),
-};
+/** What the system shell needs of pid 1, on nitro's console. */
+function pid1Duties(pid1: Pid1, children: Children, out: Console): Pid1Duties {
+  const lastWords = {
+    say: (text: string) => out.say(text),
+    flush: () => out.flush(LAST_WORDS_MS),
+  };
+  return {
+    killAll: () => pid1.killAll((pid) => children.has(pid)),
+    power: (mode) => pid1.finish(mode, lastWords),
+    reincarnate: (path) => pid1.reincarnate(path, []),
+  };
+}
 
 /**
  * Keep fds inherited without close-on-exec from reaching the services: as
  * pid 1 by marking them close-on-exec, otherwise by saying so (nitro cannot
  * close them without libc).
  */
-async function closeInherited(pid1: Pid1 | null): Promise<void> {
-  const fds = await inheritedFds();
+async function closeInherited(
+  pid1: Pid1 | null,
+  children: Children,
+  out: Console,
+): Promise<void> {
+  const fds = await inheritedFds(children);
   if (fds.length === 0) return;
   if (pid1 !== null) {
-    for (const failure of pid1.closeOnExec(fds)) {
-      nitroConsole.say(`- nitro: ${failure}`);
-    }
+    for (const failure of pid1.closeOnExec(fds)) out.say(`- nitro: ${failure}`);
     return;
   }
   const which = `${fds.length === 1 ? "fd" : "fds"} ${fds.join(", ")}`;
-  nitroConsole.say(
+  out.say(
     `- nitro: ${which} came open from whoever started nitro, without ` +
       "close-on-exec: every service inherits them; start nitro with only " +
       "fds 0, 1 and 2 open",
@@ -174,11 +207,9 @@ async function closeInherited(pid1: Pid1 | null): Promise<void> {
  * A supervisor (let alone pid 1) must not die of a bug in one handler:
  * report uncaught errors and rejections, and carry on.
  */
-function keepGoingOnInternalErrors(): void {
-  const report = (what: unknown) => {
-    const text = what instanceof Error ? what.stack ?? what.message : what;
-    nitroConsole.say(`- nitro: internal error: ${text}`);
-  };
+function keepGoingOnInternalErrors(out: Console): void {
+  const report = (what: unknown) =>
+    out.say(`- nitro: internal error: ${stackOf(what)}`);
   globalThis.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
     report(e.reason);
@@ -195,31 +226,10 @@ function keepGoingOnInternalErrors(): void {
  * fd left on a directory or an internal kernel object) needs the check; it
  * is loaded only as pid 1 because node:fs costs 8 MB of resident memory.
  */
-async function stdio(pid1: Pid1 | null) {
+async function stdioOf(pid1: Pid1 | null): Promise<Stdio> {
   if (pid1 === null) return { stdout: true, stderr: true };
   const { stdioStatus } = await import("../init/stdio.ts");
   return stdioStatus();
-}
-
-/**
- * Exec into SYS/reincarnate if it exists (pid 1 only: it needs execve).
- * Returns only if there is nothing to exec into, or the exec failed.
- */
-async function reincarnate(dir: string, pid1: Pid1 | null): Promise<void> {
-  const path = join(dir, "SYS", "reincarnate");
-  if (!isExecutable(path)) return;
-  if (pid1 === null) {
-    nitroConsole.say(
-      "- nitro: SYS/reincarnate needs nitro to be pid 1; ignored",
-    );
-    return;
-  }
-  await lastWords.flush();
-  try {
-    pid1.reincarnate(path, []);
-  } catch (err) {
-    nitroConsole.say(`- nitro: cannot exec ${path}: ${(err as Error).message}`);
-  }
 }
 
 /** Why `dir` cannot serve as the service directory, or null. */
@@ -231,31 +241,6 @@ function dirProblem(dir: string): string | null {
   } catch (err) {
     return err instanceof Deno.errors.NotFound
       ? "no such directory"
-      : (err as Error).message;
+      : message(err);
   }
-}
-
-/**
- * Report an unrecoverable error and run SYS/fatal if there is one. A
- * machine's pid 1 must not exit (the kernel would panic): it reboots.
- */
-async function fatal(
-  dir: string,
-  problem: string,
-  pid1: Pid1 | null,
-): Promise<number> {
-  nitroConsole.say(`- nitro: ${problem}`);
-  const script = join(dir, "SYS", "fatal");
-  if (isExecutable(script)) {
-    try {
-      await new Deno.Command(script, { cwd: join(dir, "SYS") }).spawn().status;
-    } catch {
-      // Nothing more to be done.
-    }
-  }
-  if (pid1 !== null && !pid1.container) {
-    await pid1.finish("reboot", lastWords);
-  }
-  await lastWords.flush();
-  return EXIT_FATAL;
 }

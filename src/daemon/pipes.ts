@@ -9,30 +9,15 @@
  * @module
  */
 
-import { RuntimeDir } from "./runtime_dir.ts";
+import type { RuntimeDir } from "./runtime_dir.ts";
 
 /** The FIFOs of one nitro, in its private runtime directory. */
 export class LogPipes {
   /** Logger -> nitro's read-write hold on its FIFO (null once released). */
   #pipes = new Map<string, Deno.FsFile | null>();
-  #runtime: RuntimeDir | null = null;
 
-  /** `dir` is nitro's runtime directory (`<socket>.d`), made private here. */
-  constructor(readonly dir: string) {}
-
-  /**
-   * Create or verify the runtime directory and remove the FIFOs a crashed
-   * nitro left in it. Throws `UnsafePath` (nothing removed) if it is not
-   * nitro's, or holds anything but nitro's FIFOs.
-   */
-  init(): void {
-    this.#runtime = RuntimeDir.open(this.dir);
-  }
-
-  /** The verified runtime directory, opened on first use. */
-  get runtime(): RuntimeDir {
-    return this.#runtime ??= RuntimeDir.open(this.dir);
-  }
+  /** `runtime`: nitro's runtime directory, opened (and cleaned) already. */
+  constructor(readonly runtime: RuntimeDir) {}
 
   /** Path of `logger`'s pipe, creating and holding it if needed. */
   ensure(logger: string): string {
@@ -71,14 +56,12 @@ export class LogPipes {
     if (!this.#pipes.has(logger)) return;
     this.#pipes.get(logger)?.close();
     this.#pipes.delete(logger);
-    this.#runtime?.removeFifo(logger);
+    this.runtime.removeFifo(logger);
   }
 
-  /** Close and remove every pipe, and the directory if nothing else is in it. */
+  /** Close and remove every pipe (the directory stays until nitro exits). */
   closeAll(): void {
     for (const logger of [...this.#pipes.keys()]) this.drop(logger);
-    this.#runtime?.remove();
-    this.#runtime = null;
   }
 }
 

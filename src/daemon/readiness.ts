@@ -1,5 +1,5 @@
 /**
- * The readiness pipe of a `run` with `notification-fd` N (spec §5): fd N of
+ * The readiness pipe of a `run` with `notification-fd` N: fd N of
  * the service is the write end of a real pipe whose read end nitro reads on
  * its event loop. The first newline makes the service UP.
  *
@@ -26,7 +26,7 @@
  * @module
  */
 
-import { track } from "./children.ts";
+import type { Children } from "./children.ts";
 
 /** Bytes read without a newline after which nitro stops reading fd N. */
 export const MAX_BYTES_BEFORE_NEWLINE = 4096;
@@ -43,8 +43,11 @@ export class ReadinessPipe {
   #onReady: () => void;
   #closed = false;
 
-  /** Create the pipe; `onReady` is called at most once, before `close()`. */
-  constructor(onReady: () => void) {
+  /**
+   * Create the pipe; `onReady` is called at most once, before `close()`.
+   * The relay is one of nitro's `children` until it ends.
+   */
+  constructor(onReady: () => void, children: Children) {
     this.#onReady = onReady;
     this.#child = new Deno.Command("/bin/sh", {
       args: ["-c", RELAY],
@@ -57,7 +60,7 @@ export class ReadinessPipe {
     }).spawn();
     this.relay = this.#child.pid;
     // Its status is of no interest: it ends when killed or told to.
-    void track(this.#child);
+    void children.track(this.#child);
     this.#reader = this.#child.stdout.getReader();
     void this.#watch();
   }

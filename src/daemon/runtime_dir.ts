@@ -22,6 +22,8 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
+import { message } from "../errors.ts";
+import { isExecutable } from "../config/scan.ts";
 
 /** A path nitro refuses to use; the message names it and says why. */
 export class UnsafePath extends Error {}
@@ -212,6 +214,9 @@ function check(path: string, entry: Entry | null, uid: number): void {
 
 /** nitro's private runtime directory; see the module documentation. */
 export class RuntimeDir {
+  /** Where mkfifo(1) is, once looked for (Deno has no mkfifo(2)). */
+  #mkfifo: string | null | undefined;
+
   private constructor(readonly path: string, readonly uid: number) {}
 
   /**
@@ -247,18 +252,6 @@ export class RuntimeDir {
     return dir;
   }
 
-  /**
-   * The runtime directory at `path`, already opened by this nitro: verified
-   * (its parent chain included) but neither created nor cleaned. This is
-   * what other modules use to make their FIFOs next to the live log pipes.
-   */
-  static attach(path: string, uid: number = ownUid()): RuntimeDir {
-    path = join(secureDirectory(dirname(path), uid), basename(path));
-    const dir = new RuntimeDir(path, uid);
-    dir.verify();
-    return dir;
-  }
-
   /** Throw unless the directory is still nitro's and private. */
   verify(): void {
     const problem = privateDirProblem(
@@ -288,8 +281,13 @@ export class RuntimeDir {
     if (lstatEntry(path) !== null) {
       throw new UnsafePath(`${path}: exists and is not a FIFO`);
     }
-    // Deno has no mkfifo(2) without FFI.
-    const made = new Deno.Command(mkfifoPath(), {
+    // Looked for once per directory: a root daemon must not run whatever
+    // a PATH entry offers under that name (nor fail when PATH lacks it).
+    this.#mkfifo ??= MKFIFO_CANDIDATES.find(isExecutable) ?? null;
+    if (this.#mkfifo === null) {
+      throw new Error(`no mkfifo in ${MKFIFO_CANDIDATES.join(", ")}`);
+    }
+    const made = new Deno.Command(this.#mkfifo, {
       args: ["-m", "0600", "--", path],
       stdin: "null",
       stdout: "null",
@@ -340,10 +338,6 @@ export class RuntimeDir {
   }
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** Where `mkfifo` may live: system directories only, never a PATH lookup. */
 const MKFIFO_CANDIDATES = [
   "/usr/bin/mkfifo",
@@ -351,22 +345,3 @@ const MKFIFO_CANDIDATES = [
   "/usr/sbin/mkfifo",
   "/sbin/mkfifo",
 ];
-
-let mkfifo: string | null = null;
-
-/**
- * The absolute path of `mkfifo`, found once: a root daemon must not run
- * whatever a PATH entry offers under that name (nor fail when PATH lacks it).
- */
-function mkfifoPath(): string {
-  if (mkfifo !== null) return mkfifo;
-  for (const path of MKFIFO_CANDIDATES) {
-    try {
-      const st = Deno.statSync(path);
-      if (st.isFile && ((st.mode ?? 0) & 0o111) !== 0) return mkfifo = path;
-    } catch {
-      // Not here; try the next.
-    }
-  }
-  throw new Error(`no mkfifo in ${MKFIFO_CANDIDATES.join(", ")}`);
-}

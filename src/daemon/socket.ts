@@ -53,12 +53,19 @@ export function staleSocketAction(
   return "remove";
 }
 
+/** nitro's control socket, listening, and its runtime directory. */
+export interface ControlSocket {
+  listener: Deno.Listener;
+  /** `<socket>.d`, opened (and cleaned) once: the log FIFOs live there. */
+  runtime: RuntimeDir;
+}
+
 /**
  * Listen on `path`, as described above, after making nitro's runtime
  * directory (`<path>.d`, emptied of nitro's leftover FIFOs). Throws with a
  * readable message naming the path and the reason.
  */
-export async function listenControl(path: string): Promise<Deno.Listener> {
+export async function listenControl(path: string): Promise<ControlSocket> {
   const uid = ownUid();
   let sock: string;
   try {
@@ -93,7 +100,7 @@ export async function listenControl(path: string): Promise<Deno.Listener> {
   } finally {
     Deno.removeSync(bound);
   }
-  return listener;
+  return { listener, runtime };
 }
 
 /** Whether something accepts connections on `path`. */

@@ -28,7 +28,7 @@
 
 import { basename } from "node:path";
 import { isExecutable } from "../config/scan.ts";
-import { liveChildren } from "./children.ts";
+import type { Children } from "./children.ts";
 import { ReadinessPipe } from "./readiness.ts";
 import { waitStatus, waitStatusOfError } from "./wait_status.ts";
 import {
@@ -37,8 +37,6 @@ import {
   scriptArgv,
   type ScriptExec,
 } from "./script_argv.ts";
-
-export { liveChildren };
 
 /** What the child's stdin/stdout are connected to. */
 export type Stream =
@@ -78,90 +76,134 @@ export interface Spawned {
 }
 
 /**
- * Start a script; throws an `Error` with a readable message if impossible.
+ * Starts scripts, and keeps what it learnt on the way: what /bin/sh can do
+ * (one probe, the first time it matters) and where setsid(1) lives.
  *
  * @example
  * ```ts ignore
- * const s = spawnScript(request);
+ * const spawner = new Spawner(new Children());
+ * const s = spawner.spawn(request);
  * console.log(s.pid, await s.exited);
  * ```
  */
-export function spawnScript(req: SpawnRequest): Spawned {
-  let resolve!: (wstatus: number) => void;
-  const exited = new Promise<number>((r) => resolve = r);
-  return { pid: startScript(req, resolve), exited };
-}
+export class Spawner {
+  #children: Children;
+  #caps: ShellCaps | undefined;
+  #setsid: string | null | undefined;
 
-/**
- * Start a script and return its pid; `onExit` gets its raw wait status
- * once it has ended. What the supervisor uses: a callback costs each
- * running process less memory than a promise the caller chains onto.
- * Throws an `Error` with a readable message if the script cannot start.
- */
-export function startScript(
-  req: SpawnRequest,
-  onExit: (wstatus: number) => void,
-): number {
-  const script = execArgv(req);
-  const fd = req.notifyFd;
-  const needs = { highFd: fd !== null && fd > 9, argv0: script.argv0 !== null };
-  // Probe /bin/sh only when it matters.
-  const shell = needs.highFd || needs.argv0
-    ? chooseShell(needs, shellCaps())
-    : { path: "/bin/sh", argv0: false };
-  if (shell === null) {
-    throw new Error(
-      `notification-fd ${fd} needs a shell that can open it: ` +
-        "/bin/sh cannot, and there is no bash",
+  /** Every process started is recorded in `children` until reaped. */
+  constructor(children: Children) {
+    this.#children = children;
+  }
+
+  /**
+   * Start a script; throws an `Error` with a readable message if
+   * impossible.
+   */
+  spawn(req: SpawnRequest): Spawned {
+    let resolve!: (wstatus: number) => void;
+    const exited = new Promise<number>((r) => resolve = r);
+    return { pid: this.start(req, resolve), exited };
+  }
+
+  /**
+   * Start a script and return its pid; `onExit` gets its raw wait status
+   * once it has ended. What the supervisor uses: a callback costs each
+   * running process less memory than a promise the caller chains onto.
+   * Throws an `Error` with a readable message if the script cannot start.
+   */
+  start(req: SpawnRequest, onExit: (wstatus: number) => void): number {
+    const script = execArgv(req);
+    const fd = req.notifyFd;
+    const needs = {
+      highFd: fd !== null && fd > 9,
+      argv0: script.argv0 !== null,
+    };
+    // Probe /bin/sh only when it matters.
+    const shell = needs.highFd || needs.argv0
+      ? chooseShell(needs, this.#shellCaps())
+      : { path: "/bin/sh", argv0: false };
+    if (shell === null) {
+      throw new Error(
+        `notification-fd ${fd} needs a shell that can open it: ` +
+          "/bin/sh cannot, and there is no bash",
+      );
+    }
+    // Nothing here keeps `req` (and its copy of the environment) alive while
+    // the service runs: with thousands of services, those copies add up.
+    const onReady = req.onReady ?? (() => {});
+    const children = this.#children;
+    const pipe = fd === null ? null : new ReadinessPipe(onReady, children);
+    let child: Deno.ChildProcess;
+    try {
+      const [file, args] = commandLine(req, script, shell, pipe);
+      // The service gets a session of its own. Deno's `detached` would do
+      // it, but takes the slow fork path (7-11 ms of nitro's CPU per spawn
+      // instead of about 1): setsid(1) does it in the child, then execs
+      // without a fork.
+      const setsid = this.#setsidPath();
+      child = new Deno.Command(setsid ?? file, {
+        args: setsid === null ? args : ["--", file, ...args],
+        cwd: req.cwd,
+        env: req.env,
+        clearEnv: true,
+        stdin: req.stdin.kind === "inherit" ? "inherit" : "null",
+        stdout: req.stdout.kind === "inherit" ? "inherit" : "null",
+        stderr: req.stderrInherit ? "inherit" : "null",
+        detached: setsid === null,
+      }).spawn();
+    } catch (err) {
+      pipe?.close();
+      throw err;
+    }
+    const pid = child.pid;
+    children.add(pid);
+    // Closing the readiness pipe first means `onReady` never comes after
+    // the exit.
+    const ended = (wstatus: number) => {
+      children.delete(pid);
+      pipe?.close();
+      onExit(wstatus);
+    };
+    child.status.then(
+      (status) => ended(waitStatus(status)),
+      (err) => ended(waitStatusOfError(err)),
     );
+    return pid;
   }
-  // Nothing here keeps `req` (and its copy of the environment) alive while
-  // the service runs: with thousands of services, those copies add up.
-  const onReady = req.onReady ?? (() => {});
-  const pipe = fd === null ? null : new ReadinessPipe(onReady);
-  let child: Deno.ChildProcess;
-  try {
-    const [file, args] = commandLine(req, script, shell, pipe);
-    // The service gets a session of its own. Deno's `detached` would do it,
-    // but takes the slow fork path (7-11 ms of nitro's CPU per spawn instead
-    // of about 1): setsid(1) does it in the child, then execs without a fork.
-    const setsid = setsidPath();
-    child = new Deno.Command(setsid ?? file, {
-      args: setsid === null ? args : ["--", file, ...args],
-      cwd: req.cwd,
-      env: req.env,
-      clearEnv: true,
-      stdin: req.stdin.kind === "inherit" ? "inherit" : "null",
-      stdout: req.stdout.kind === "inherit" ? "inherit" : "null",
-      stderr: req.stderrInherit ? "inherit" : "null",
-      detached: setsid === null,
-    }).spawn();
-  } catch (err) {
-    pipe?.close();
-    throw err;
-  }
-  const pid = child.pid;
-  liveChildren.add(pid);
-  child.status.then(
-    (status) => ended(pid, pipe, onExit, waitStatus(status)),
-    (err) => ended(pid, pipe, onExit, waitStatusOfError(err)),
-  );
-  return pid;
-}
 
-/**
- * A started process has been reaped by Deno. Closing the readiness pipe
- * first means `onReady` never comes after the exit.
- */
-function ended(
-  pid: number,
-  pipe: ReadinessPipe | null,
-  onExit: (wstatus: number) => void,
-  wstatus: number,
-): void {
-  liveChildren.delete(pid);
-  pipe?.close();
-  onExit(wstatus);
+  /** What /bin/sh can do, found once with one probe, and where bash is. */
+  #shellCaps(): ShellCaps {
+    if (this.#caps !== undefined) return this.#caps;
+    const probe = new Deno.Command("/bin/sh", {
+      args: [
+        "-c",
+        "(exec 10>&2) 2>/dev/null && echo fd; " +
+        "(exec -a x /bin/sh -c :) 2>/dev/null && echo a",
+      ],
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    const said = new TextDecoder().decode(probe.stdout).split("\n");
+    return this.#caps = {
+      highFd: said.includes("fd"),
+      execA: said.includes("a"),
+      bash: ["/bin/bash", "/usr/bin/bash"].find(isExecutable) ?? null,
+    };
+  }
+
+  /**
+   * The absolute path of setsid(1), looked up once; null when there is
+   * none (then Deno's `detached` gives the new session instead). Its child
+   * is never a process group leader, so setsid(1) execs without forking:
+   * the pid nitro knows stays the service's.
+   */
+  #setsidPath(): string | null {
+    if (this.#setsid !== undefined) return this.#setsid;
+    return this.#setsid = SETSID_CANDIDATES.find(isExecutable) ?? null;
+  }
 }
 
 /**
@@ -270,43 +312,5 @@ function fifoPath(s: Stream): string {
   return s.kind === "fifo" ? s.path : "";
 }
 
-let caps: ShellCaps | undefined;
-
-/** What /bin/sh can do, found once with one probe, and where bash is. */
-function shellCaps(): ShellCaps {
-  if (caps !== undefined) return caps;
-  const probe = new Deno.Command("/bin/sh", {
-    args: [
-      "-c",
-      "(exec 10>&2) 2>/dev/null && echo fd; " +
-      "(exec -a x /bin/sh -c :) 2>/dev/null && echo a",
-    ],
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "null",
-  }).outputSync();
-  const said = new TextDecoder().decode(probe.stdout).split("\n");
-  return caps = {
-    highFd: said.includes("fd"),
-    execA: said.includes("a"),
-    bash: ["/bin/bash", "/usr/bin/bash"].find(isExecutable) ?? null,
-  };
-}
-
 /** Where setsid(1) may live (util-linux, or busybox): never a PATH lookup. */
 const SETSID_CANDIDATES = ["/usr/bin/setsid", "/bin/setsid"];
-
-let setsid: string | null | undefined;
-
-/**
- * The absolute path of setsid(1), looked up once; null when there is none
- * (then Deno's `detached` gives the new session instead). Its child is never
- * a process group leader, so setsid(1) execs without forking: the pid nitro
- * knows stays the service's.
- */
-function setsidPath(): string | null {
-  if (setsid !== undefined) return setsid;
-  setsid = SETSID_CANDIDATES.find((path) => isExecutable(path)) ?? null;
-  return setsid;
-}

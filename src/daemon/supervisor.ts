@@ -1,9 +1,10 @@
 /**
- * The supervisor: the effectful shell around the pure core. It owns the
- * table of services and carries out what the core decides - the service
- * machine's effects (processes, signals, one timer per service), the system
- * machine's effects (SYS scripts, starting and stopping everything) and the
- * rescan plan - and feeds back what happened (exits, readiness, deadlines).
+ * The supervisor: the shell around the service core. It owns the table of
+ * services and carries out what the core decides - the service machine's
+ * effects (processes, signals, one timer per service) and the rescan plan -
+ * and feeds back what happened (exits, readiness, deadlines). Everything it
+ * does to the world goes through its {@link Host}; the system lifecycle
+ * (boot, end, SYS scripts) is the system shell's, which drives this one.
  * It decides nothing itself: every "whether" is a call into `src/core/`.
  *
  * @module
@@ -19,73 +20,56 @@ import {
   newService,
   type Service,
 } from "../core/service.ts";
-import {
-  shutdownInput,
-  stoppable,
-  writerStartsLogger,
-} from "../core/logging.ts";
+import { writerStartsLogger } from "../core/logging.ts";
 import { planRescan } from "../core/rescan.ts";
 import {
   admits,
   bootOrder,
   type EndMode,
   isEnding,
-  newSystem,
+  type ServiceAtEnd,
   startsNewServices,
-  stepSystem,
   type System,
-  type SystemEffect,
-  type SystemInput,
 } from "../core/system.ts";
-import { isTemplate, splitInstance } from "../config/names.ts";
 import {
-  type Entries,
-  type FoundService,
-  isExecutable,
-  probeFacts,
-  scanServiceDir,
-} from "../config/scan.ts";
+  isTemplate,
+  LOG,
+  LOG_TEMPLATE,
+  splitInstance,
+  SYS,
+} from "../config/names.ts";
+import type { Entries, FoundService } from "../config/scan.ts";
+import { message } from "../errors.ts";
 import type { EventHistory } from "./history.ts";
 import { serviceEventHistory } from "./event_ring.ts";
 import { DirectoryIndex } from "./dir_index.ts";
-import { EntryCache } from "./entry_cache.ts";
-import { kill } from "./kill.ts";
+import { type Cancel, guard, type Host } from "./host.ts";
 import { LogWiring } from "./log_wiring.ts";
-import { startScript } from "./spawn.ts";
-import { runSysScript } from "./sys_script.ts";
+import type { Stream } from "./spawn.ts";
 
 export type { EndMode };
 
 /** How many recent events the history keeps (besides those of the boot). */
 export const HISTORY_SIZE = 1000;
 /** Services started at boot before nitro looks at its event loop again. */
-const START_BATCH = 16;
-/** Name of the system pseudo-service. */
-const SYS = "SYS";
-/** PATH given to scripts when nitro has none. */
-const DEFAULT_PATH =
-  "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin";
+export const START_BATCH = 16;
 
-/** Hooks the pid-1 layer plugs in; absent outside pid 1. */
-export interface SystemHooks {
-  /** Kill every remaining process (pid 1 only), before SYS/final. */
-  killAll?: () => Promise<void>;
+/** Whether nitro's own stdout and stderr can be handed to children. */
+export interface Stdio {
+  stdout: boolean;
+  stderr: boolean;
 }
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
   /** The service directory, absolute. */
   dir: string;
-  /** nitro's private runtime directory (log pipes). */
-  runDir: string;
-  /**
-   * Prints one diagnostic line (to nitro's stderr); with `raw`, the text as
-   * it is (part of a line).
-   */
-  log: (line: string, opts?: { raw?: boolean }) => void;
-  /** Whether nitro's own stdout and stderr can be handed to children. */
-  stdio: { stdout: boolean; stderr: boolean };
-  hooks?: SystemHooks;
+  host: Host;
+  stdio: Stdio;
+  /** Where the system stands (the system shell's state). */
+  system: () => System;
+  /** A service stopped for good (the end waits for every one). */
+  stopped?: () => void;
 }
 
 /** Where a service stands, as `status` reports it. */
@@ -120,7 +104,7 @@ interface Entry {
   pid: number | null;
   /** Process group (= session) of the last process: what it may leave. */
   group: number | null;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: Cancel | undefined;
   timerAt: number | null;
   /** Logger the current (or last) process writes into. */
   logger: string | null;
@@ -151,72 +135,46 @@ export class Supervisor {
   /** Monotonic time the current boot began. */
   bootTime = 0;
   #opts: SupervisorOptions;
+  #host: Host;
   #services = new Map<string, Entry>();
   #templates = new Map<string, string>();
   #wiring: LogWiring;
-  /** What each service directory holds, listed again when it changed. */
-  #entries = new EntryCache();
   #listeners = new Set<(e: ServiceEvent) => void>();
-  #t0 = performance.now();
-  #system: System = newSystem();
-  #ended: (mode: EndMode) => void = () => {};
   /** SYS while one of its scripts runs (listed), else null. */
   #sys: { state: State; pid: number | null; since: number } | null = null;
-  #env: Record<string, string>;
-  /** Counts boots: a SYS script of an earlier boot reports to nobody. */
+  /** Counts boots: work of an earlier boot reports to nobody. */
   #boots = 0;
-  /** "waiting for N services to finish... " is printed, "done." is due. */
-  #waiting = false;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
+    this.#host = opts.host;
     this.dir = opts.dir;
-    this.#wiring = new LogWiring(opts.runDir, opts.stdio.stdout);
-    this.#env = Deno.env.toObject();
-    this.#env.PATH ??= DEFAULT_PATH;
+    this.#wiring = new LogWiring(opts.host, { stdout: opts.stdio.stdout });
   }
 
-  /** Monotonic milliseconds since this supervisor was made. */
+  /** Monotonic milliseconds since nitro started. */
   now(): number {
-    return performance.now() - this.#t0;
+    return this.#host.clock.now();
   }
 
   /** Whether the system is going down (requests to start are refused). */
   get stopping(): boolean {
-    return isEnding(this.#system);
+    return isEnding(this.#opts.system());
   }
 
-  /**
-   * Boot: SYS/setup, then every service without `down`, LOG first.
-   * Resolves when the system has ended, with how it ended.
-   */
-  run(): Promise<EndMode> {
-    const ended = new Promise<EndMode>((resolve) => this.#ended = resolve);
-    this.#guard("boot", () => {
-      this.#boots++;
-      this.#system = newSystem();
-      this.bootTime = Math.round(this.now());
-      this.history.startBoot();
-      this.#wiring.pipes.init();
-      for (const e of this.#services.values()) clearTimeout(e.timer);
-      this.#services.clear();
-      this.rescan();
-      this.#systemInput({
-        type: "boot",
-        hasSetup: isExecutable(join(this.dir, SYS, "setup")),
-      });
-    });
-    return ended;
+  /** The current boot (1 for the first); work of an earlier one is void. */
+  get boot(): number {
+    return this.#boots;
   }
 
-  /** Begin the end: SYS/finish, services down in order, SYS/final. */
-  end(mode: EndMode): void {
-    this.#guard("shutdown", () =>
-      this.#systemInput({
-        type: "end",
-        mode,
-        hasFinish: isExecutable(join(this.dir, SYS, "finish")),
-      }));
+  /** A new boot: forget every service, then scan the directory afresh. */
+  reset(): void {
+    this.#boots++;
+    this.bootTime = Math.round(this.now());
+    this.history.startBoot();
+    for (const e of this.#services.values()) e.timer?.();
+    this.#services.clear();
+    this.rescan();
   }
 
   /** Subscribe to every state change; returns the unsubscribe function. */
@@ -261,7 +219,7 @@ export class Supervisor {
       restarts: s.restarts,
       lastExit: s.exited ? s.wstatus : null,
       runStarted: s.running === "run" ? s.runStarted : null,
-      logger: e.pid !== null ? e.logger : this.#logTarget(e),
+      logger: e.pid !== null ? e.logger : this.#loggerIfAny(e),
       readiness: r.kind === "fd" ? r.fd : r.kind,
       reason: s.reason,
     };
@@ -277,7 +235,7 @@ export class Supervisor {
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
-    this.#add({ name, dir, param: inst.param }, false);
+    this.#add({ name, dir, param: inst.param }, { onDisk: false });
     this.directories.update([[name, dir]]);
     return true;
   }
@@ -286,14 +244,14 @@ export class Supervisor {
   input(name: string, first: Input): void {
     const e = this.#services.get(name);
     if (!e) return;
-    if (!admits(this.#system, first)) return;
-    this.#guard(name, () => this.#feed(e, first));
+    if (!admits(this.#opts.system(), first)) return;
+    guard(this.#host.console, name, () => this.#feed(e, first));
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
   signal(name: string, signal: SignalName): boolean {
     const pid = this.status(name)?.pid ?? null;
-    return pid !== null && kill(pid, signal);
+    return pid !== null && this.#host.processes.signal(pid, signal);
   }
 
   /**
@@ -303,10 +261,10 @@ export class Supervisor {
    */
   rescan(): void {
     // Directories may have gone or come back in another shape.
-    this.#entries.clear();
+    this.#host.tree.forgetEntries();
     let found;
     try {
-      found = scanServiceDir(this.dir);
+      found = this.#host.tree.scan(this.dir);
     } catch (err) {
       this.#say(`cannot scan ${this.dir}: ${message(err)}`);
       return;
@@ -314,11 +272,11 @@ export class Supervisor {
     for (const line of found.ignored) this.#say(`ignoring ${line}`);
     found.services.delete(SYS);
     this.#templates = found.templates;
-    this.#wiring.hasLogTemplate = found.templates.has("LOG@");
-    const hasLog = found.services.has("LOG");
+    this.#wiring.hasLogTemplate = found.templates.has(LOG_TEMPLATE);
+    const hasLog = found.services.has(LOG);
     const loggers = new Set<string>();
     const refer = (name: string, param: string | null, dir: string) => {
-      const logger = this.#wiring.loggerName({ name, param, dir }, hasLog);
+      const logger = this.#wiring.loggerName({ name, param, dir }, { hasLog });
       if (logger !== null) loggers.add(logger);
     };
     for (const f of found.services.values()) refer(f.name, f.param, f.dir);
@@ -340,7 +298,7 @@ export class Supervisor {
       const e = this.#services.get(f.name)!;
       Object.assign(e, { dir: f.dir, onDisk: true, removed: false });
     }
-    for (const f of plan.add) this.#add(f, true);
+    for (const f of plan.add) this.#add(f, { onDisk: true });
     this.#wiring.loggers = loggers;
     // Logger instances are listed (DOWN) as soon as a service refers to them.
     for (const logger of loggers) this.ensureInstance(logger);
@@ -356,168 +314,88 @@ export class Supervisor {
       [...this.#services.values()].map((e) => [e.svc.name, e.dir]),
     );
     // New services start now, unless SYS/setup runs: they wait for its end.
-    if (!startsNewServices(this.#system)) return;
+    if (!startsNewServices(this.#opts.system())) return;
     for (const f of plan.add) this.input(f.name, { type: "auto-up" });
   }
 
-  // --- the system ----------------------------------------------------------
-
-  #systemInput(input: SystemInput): void {
-    const { system, effects } = stepSystem(this.#system, input);
-    this.#system = system;
-    for (const effect of effects) this.#carryOutSystem(effect);
-  }
-
-  #carryOutSystem(effect: SystemEffect): void {
-    switch (effect.type) {
-      case "say":
-        return this.#say(effect.text);
-      case "event":
-        return this.#setSys(effect.state);
-      case "run":
-        return void this.#runSys(effect.script, effect.args, effect.limitMs);
-      case "stop-setup":
-        if (this.#sys?.pid) kill(-this.#sys.pid, "SIGTERM");
-        return;
-      case "start-services": {
-        const names = bootOrder(this.#services.keys()).filter((name) =>
-          this.#services.get(name)?.onDisk
-        );
-        this.#startAll(names).catch((err) => this.#internal("boot", err));
-        return;
-      }
-      case "stop-services": {
-        const left = [...this.#services.values()].filter((e) => !stopped(e));
-        this.#waiting = left.length > 0;
-        if (this.#waiting) {
-          this.#write(
-            `- nitro: waiting for ${left.length} services to finish... `,
-          );
-        }
-        this.#progressShutdown();
-        return;
-      }
-      case "kill-all": {
-        const killAll = this.#opts.hooks?.killAll ?? (() => Promise.resolve());
-        killAll().catch((err) => this.#internal("kill-all", err)).finally(
-          () =>
-            this.#guard(
-              "shutdown",
-              () => this.#systemInput({ type: "killed" }),
-            ),
-        );
-        return;
-      }
-      case "ended":
-        this.#wiring.pipes.closeAll();
-        for (const e of this.#services.values()) clearTimeout(e.timer);
-        if (this.#sys) this.#setSys("DOWN");
-        this.#ended(effect.mode);
-        return;
-      default:
-        impossible("system effect", effect);
-    }
-  }
-
-  async #runSys(
-    script: "setup" | "finish" | "final",
-    args: string[],
-    limitMs: number | null,
-  ): Promise<void> {
-    const ended: SystemInput = script === "setup"
-      ? { type: "setup-ended", wstatus: 127 << 8 }
-      : script === "finish"
-      ? { type: "finish-ended" }
-      : { type: "final-ended" };
-    const boot = this.#boots;
-    let wstatus: number | null = null;
-    try {
-      wstatus = await this.#runSysScript(script, args, limitMs, boot);
-    } catch (err) {
-      // Whatever went wrong, the lifecycle must go on, or nitro never ends.
-      this.#internal(`SYS/${script}`, err);
-    }
-    if (boot !== this.#boots) return; // A reboot overtook it.
-    if (wstatus !== null && ended.type === "setup-ended") {
-      ended.wstatus = wstatus;
-    }
-    this.#guard("SYS", () => this.#systemInput(ended));
-  }
-
-  /** Run SYS/`script` if it exists; its wait status, or null. */
-  async #runSysScript(
-    script: "setup" | "finish" | "final",
-    args: string[],
-    limitMs: number | null,
-    boot: number,
-  ): Promise<number | null> {
-    let wstatus: number | null = null;
-    if (isExecutable(join(this.dir, SYS, script))) {
-      // SYS/finish writes into LOG, as the services' scripts do (LOG runs).
-      const logger = script === "finish" ? this.#logTarget(null) : null;
-      wstatus = await runSysScript({
-        dir: this.dir,
-        script,
-        args,
-        limitMs,
-        env: this.#env,
-        stdout: this.#wiring.stdout(logger),
-        stderrInherit: this.#opts.stdio.stderr,
-        started: (pid) => {
-          if (this.#sys && boot === this.#boots) this.#sys.pid = pid;
-        },
-        say: (text) => this.#say(text),
-      });
-      this.reaps++;
-      this.svReaps++;
-      if (this.#sys && boot === this.#boots) this.#sys.pid = null;
-    }
-    return wstatus;
-  }
+  // --- for the system shell ----------------------------------------------
 
   /**
-   * Bring services up, {@link START_BATCH} at a time: between batches the
-   * event loop serves clients, readiness pipes and exits, so a boot of
-   * thousands of services does not make nitro deaf for its duration.
+   * Bring up every service on disk, LOG first, {@link START_BATCH} at a
+   * time: between batches the event loop serves clients, readiness pipes
+   * and exits, so a boot of thousands of services does not make nitro deaf
+   * for its duration.
    */
-  async #startAll(names: string[]): Promise<void> {
+  startAll(): void {
+    const names = bootOrder(this.#services.keys()).filter((name) =>
+      this.#services.get(name)?.onDisk
+    );
     const boot = this.#boots;
-    for (let i = 0; i < names.length; i++) {
-      if (i > 0 && i % START_BATCH === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        if (boot !== this.#boots) return; // Rebooted meanwhile.
+    const batch = (from: number) => {
+      if (boot !== this.#boots) return; // Rebooted meanwhile.
+      const to = Math.min(names.length, from + START_BATCH);
+      for (let i = from; i < to; i++) {
+        this.input(names[i], { type: "auto-up" });
       }
-      this.input(names[i], { type: "auto-up" });
-    }
+      if (to < names.length) this.#host.clock.after(0, () => batch(to));
+    };
+    batch(0);
   }
 
-  /** During shutdown: stop whatever may stop now; go on when all are. */
-  #progressShutdown(): void {
-    if (this.#system.phase !== "services") return;
-    const entries = [...this.#services.values()];
-    const candidates = entries.map((e) => {
+  /** Every service as the end sees it, and who logs into whom. */
+  atEnd(): { services: ServiceAtEnd[]; loggers: ReadonlySet<string> } {
+    const services = [...this.#services.values()].map((e) => {
       const done = stopped(e);
-      // Not stopped yet, it may still write (a one-shot's finish will).
       return {
         name: e.svc.name,
         stopped: done,
+        // Not stopped yet, it may still write (a one-shot's finish will).
         logger: done ? null : e.logger,
+        stopping: e.svc.state === "SHUTDOWN",
       };
     });
-    if (candidates.every((c) => c.stopped)) {
-      if (this.#waiting) this.#write("done.\n");
-      this.#waiting = false;
-      this.#systemInput({ type: "services-down" });
-      return;
-    }
-    for (const name of stoppable(candidates)) {
-      const e = this.#services.get(name)!;
-      if (e.svc.state === "SHUTDOWN") continue;
-      const input = shutdownInput(name, this.#wiring.loggers);
-      // Every writer has ended: let a logger read its pipe to the end.
-      if (input === "drain") this.#wiring.pipes.release(name);
-      this.input(name, { type: input });
-    }
+    return { services, loggers: this.#wiring.loggers };
+  }
+
+  /**
+   * Bring `name` down at the end: its down signal, or for a logger whose
+   * writers have all ended, a drain (it reads its pipe to the end).
+   */
+  stop(name: string, input: "down" | "drain"): void {
+    if (input === "drain") this.#wiring.pipes.release(name);
+    this.input(name, { type: input });
+  }
+
+  /** The end is complete: close the pipes, stop the timers. */
+  ended(): void {
+    this.#wiring.pipes.closeAll();
+    for (const e of this.#services.values()) e.timer?.();
+    if (this.#sys) this.setSys("DOWN");
+  }
+
+  /** Where a SYS script's stdout goes: SYS/finish writes into LOG. */
+  sysStdout(script: string): Stream {
+    return this.#wiring.stdout(
+      script === "finish" ? this.#logTarget(null) : null,
+    );
+  }
+
+  /** SYS enters `state`; it is listed only while one of its scripts runs. */
+  setSys(state: State): void {
+    const pid = this.#sys?.pid ?? null;
+    this.#sys = state === "DOWN" ? null : { state, pid, since: this.now() };
+    this.#emit({ name: SYS, state, pid, time: Math.round(this.now()) });
+  }
+
+  /** The pid of the SYS script running now (null once it ended). */
+  setSysPid(pid: number | null): void {
+    if (this.#sys) this.#sys.pid = pid;
+  }
+
+  /** A process nitro started (a SYS script) was collected. */
+  collected(): void {
+    this.reaps++;
+    this.svReaps++;
   }
 
   // --- one service ---------------------------------------------------------
@@ -527,8 +405,8 @@ export class Supervisor {
     while (queue.length > 0) {
       const input = queue.shift()!;
       if (input.type !== "ready" && input.type !== "spawn-failed") {
-        e.entries = this.#entries.of(e.dir);
-        e.svc = { ...e.svc, facts: probeFacts(e.dir, e.entries) };
+        e.entries = this.#host.tree.entries(e.dir);
+        e.svc = { ...e.svc, facts: this.#host.tree.facts(e.dir, e.entries) };
       }
       const now = this.now();
       const { service, effects, events } = step(e.svc, input, now);
@@ -546,7 +424,7 @@ export class Supervisor {
     }
     if (stopped(e)) {
       this.#forgetIfDone(e);
-      this.#progressShutdown();
+      this.#opts.stopped?.();
     }
   }
 
@@ -559,7 +437,7 @@ export class Supervisor {
       case "signal": {
         const target = effect.group ? -(e.pid ?? e.group ?? 0) : e.pid;
         // Gone already? Its exit is on the way.
-        if (target) kill(target, effect.signal);
+        if (target) this.#host.processes.signal(target, effect.signal);
         return null;
       }
       case "spawn":
@@ -581,11 +459,11 @@ export class Supervisor {
     const notifyFd = script === "run" && readiness.kind === "fd"
       ? readiness.fd
       : null;
-    const pid = startScript({
+    const pid = this.#host.processes.start({
       command: join(e.dir, script),
       args,
       cwd: e.dir,
-      env: { ...this.#env, NITRO_SERVICE: name },
+      env: { ...this.#host.env, NITRO_SERVICE: name },
       stdin: this.#wiring.stdin(name),
       stdout: this.#wiring.stdout(logger),
       stderrInherit: this.#opts.stdio.stderr,
@@ -609,19 +487,26 @@ export class Supervisor {
     this.svReaps++;
     if (e.pid !== pid || this.#services.get(e.svc.name) !== e) return;
     e.pid = null;
-    this.#guard(e.svc.name, () => this.#feed(e, { type: "exit", wstatus }));
+    guard(
+      this.#host.console,
+      e.svc.name,
+      () => this.#feed(e, { type: "exit", wstatus }),
+    );
   }
 
   #armTimer(e: Entry): void {
     const at = e.svc.deadline;
     if (at === e.timerAt) return;
-    clearTimeout(e.timer);
+    e.timer?.();
     e.timerAt = at;
-    e.timer = at === null ? undefined : setTimeout(() => {
-      e.timerAt = null;
-      e.timer = undefined;
-      this.input(e.svc.name, { type: "timer" });
-    }, Math.max(0, at - this.now()));
+    e.timer = at === null ? undefined : this.#host.clock.after(
+      at - this.now(),
+      () => {
+        e.timerAt = null;
+        e.timer = undefined;
+        this.input(e.svc.name, { type: "timer" });
+      },
+    );
   }
 
   // --- loggers -------------------------------------------------------------
@@ -632,13 +517,14 @@ export class Supervisor {
    */
   #logTarget(
     e: Entry | null,
-    entries: Entries | null = e === null ? null : this.#entries.of(e.dir),
+    entries: Entries | null = e === null
+      ? null
+      : this.#host.tree.entries(e.dir),
   ): string | null {
     const name = e?.svc.name ?? SYS;
     const logger = this.#wiring.loggerName(
       { name, param: e?.svc.param ?? null, dir: e?.dir ?? join(this.dir, SYS) },
-      this.#services.has("LOG"),
-      entries,
+      { hasLog: this.#services.has(LOG), entries },
     );
     if (logger === null || logger === name || this.ensureInstance(logger)) {
       return logger;
@@ -647,14 +533,32 @@ export class Supervisor {
     return null;
   }
 
+  /**
+   * The logger the next process of `e` would write into, if it exists or
+   * could (an instance of an existing template); a pure read, for queries:
+   * nothing is made, nothing said.
+   */
+  #loggerIfAny(e: Entry): string | null {
+    const logger = this.#wiring.loggerName(
+      { name: e.svc.name, param: e.svc.param, dir: e.dir },
+      {
+        hasLog: this.#services.has(LOG),
+        entries: this.#host.tree.entries(e.dir),
+      },
+    );
+    if (logger === null || this.#services.has(logger)) return logger;
+    const inst = splitInstance(logger);
+    return inst !== null && this.#templates.has(inst.template) ? logger : null;
+  }
+
   // --- the table -----------------------------------------------------------
 
-  #add(f: FoundService, onDisk: boolean): void {
-    const entries = this.#entries.of(f.dir);
+  #add(f: FoundService, { onDisk }: { onDisk: boolean }): void {
+    const entries = this.#host.tree.entries(f.dir);
     const svc = newService(
       f.name,
       f.param,
-      probeFacts(f.dir, entries),
+      this.#host.tree.facts(f.dir, entries),
       this.now(),
     );
     this.#services.set(f.name, {
@@ -672,7 +576,7 @@ export class Supervisor {
   }
 
   #forget(e: Entry): void {
-    clearTimeout(e.timer);
+    e.timer?.();
     this.#services.delete(e.svc.name);
     this.directories.forget(e.svc.name);
     this.#wiring.pipes.drop(e.svc.name);
@@ -696,34 +600,8 @@ export class Supervisor {
     for (const listener of this.#listeners) listener(event);
   }
 
-  /** SYS enters `state`; it is listed only while one of its scripts runs. */
-  #setSys(state: State): void {
-    const pid = this.#sys?.pid ?? null;
-    this.#sys = state === "DOWN" ? null : { state, pid, since: this.now() };
-    this.#emit({ name: SYS, state, pid, time: Math.round(this.now()) });
-  }
-
   #say(text: string): void {
-    this.#opts.log(`- nitro: ${text}`);
-  }
-
-  /** Raw console output (a line in two parts, as nitro prints it). */
-  #write(text: string): void {
-    this.#opts.log(text, { raw: true });
-  }
-
-  /** Run `work`; a bug in it is reported, and supervision goes on. */
-  #guard(during: string, work: () => void): void {
-    try {
-      work();
-    } catch (err) {
-      this.#internal(during, err);
-    }
-  }
-
-  #internal(during: string, err: unknown): void {
-    const text = err instanceof Error ? err.stack ?? err.message : String(err);
-    this.#say(`internal error (${during}): ${text}`);
+    this.#host.console.say(`- nitro: ${text}`);
   }
 }
 
@@ -731,8 +609,4 @@ export class Supervisor {
 function stopped(e: Entry): boolean {
   return e.svc.running === null &&
     (e.svc.state === "DOWN" || e.svc.state === "FATAL");
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

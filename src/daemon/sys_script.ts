@@ -1,13 +1,16 @@
 /**
- * Running one SYS script (`SYS/setup`, `SYS/finish`, `SYS/final`) to its
- * end, with an optional time limit after which its process group is killed.
+ * Running one SYS script (`setup`, `finish`, `final`, `fatal`) to its end,
+ * with an optional time limit after which its process group is killed:
+ * the one way nitro starts its own scripts.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { type SpawnRequest, spawnScript } from "./spawn.ts";
-import { kill } from "./kill.ts";
+import { SYS } from "../config/names.ts";
+import { message } from "../errors.ts";
+import type { Host } from "./host.ts";
+import type { Stream } from "./spawn.ts";
 
 /** How to run a SYS script. */
 export interface SysScriptRequest {
@@ -17,48 +20,49 @@ export interface SysScriptRequest {
   args: string[];
   /** Kill the script's process group after this many ms; null: no limit. */
   limitMs: number | null;
-  env: Record<string, string>;
-  stdout: SpawnRequest["stdout"];
+  stdout: Stream;
   stderrInherit: boolean;
   /** Called with the pid once the script runs. */
-  started: (pid: number) => void;
-  /** Prints one line for the operator. */
-  say: (text: string) => void;
+  started?: (pid: number) => void;
 }
 
 /**
- * Run the script; resolves with its raw wait status, or null when it could
- * not be started (it is missing, or exec failed: said on the console).
+ * Run the script; `ended` gets its raw wait status, or null when it could
+ * not be started (exec failed: said on the console, and `ended` is called
+ * before this returns).
  */
-export async function runSysScript(
+export function runSysScript(
+  host: Host,
   req: SysScriptRequest,
-): Promise<number | null> {
-  const path = join(req.dir, "SYS", req.script);
-  let spawned;
+  ended: (wstatus: number | null) => void,
+): void {
+  const say = (text: string) => host.console.say(`- nitro: ${text}`);
+  let cancel = () => {};
+  let pid: number;
   try {
-    spawned = spawnScript({
-      command: path,
+    pid = host.processes.start({
+      command: join(req.dir, SYS, req.script),
       args: req.args,
-      cwd: join(req.dir, "SYS"),
-      env: { ...req.env, NITRO_SERVICE: "SYS" },
+      cwd: join(req.dir, SYS),
+      env: { ...host.env, NITRO_SERVICE: SYS },
       stdin: { kind: "null" },
       stdout: req.stdout,
       stderrInherit: req.stderrInherit,
       notifyFd: null,
+    }, (wstatus) => {
+      cancel();
+      ended(wstatus);
     });
   } catch (err) {
-    req.say(`SYS/${req.script}: ${(err as Error).message}`);
-    return null;
+    say(`${SYS}/${req.script}: ${message(err)}`);
+    return ended(null);
   }
-  req.started(spawned.pid);
+  req.started?.(pid);
   const limit = req.limitMs;
-  const timer = limit === null ? undefined : setTimeout(() => {
-    req.say(`SYS/${req.script} ran over ${limit / 1000}s, killing it`);
-    kill(-spawned.pid, "SIGKILL");
-  }, limit);
-  try {
-    return await spawned.exited;
-  } finally {
-    clearTimeout(timer);
+  if (limit !== null) {
+    cancel = host.clock.after(limit, () => {
+      say(`${SYS}/${req.script} ran over ${limit / 1000}s, killing it`);
+      host.processes.signal(-pid, "SIGKILL");
+    });
   }
 }

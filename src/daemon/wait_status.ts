@@ -10,8 +10,11 @@
  * @module
  */
 
+import { exitedStatus, signaledStatus } from "../core/exit_status.ts";
+import { message } from "../errors.ts";
+
 /** The status reported when it was lost (an `exit 255` for people). */
-export const LOST_STATUS: number = 0xff << 8;
+export const LOST_STATUS: number = exitedStatus(0xff);
 
 /**
  * Raw wait status (`code << 8` for an exit, the signal number for a death by
@@ -28,9 +31,8 @@ export const LOST_STATUS: number = 0xff << 8;
 export function waitStatus(
   status: { code: number; signal: Deno.Signal | null },
 ): number {
-  if (status.signal === null) return (status.code & 0xff) << 8;
-  const signo = status.code - 128;
-  return signo >= 1 && signo <= 0x7f ? signo : LOST_STATUS;
+  if (status.signal === null) return exitedStatus(status.code);
+  return signalNumber(status.code - 128);
 }
 
 /**
@@ -38,10 +40,13 @@ export function waitStatus(
  * the signal number of "Invalid signal: N", else {@link LOST_STATUS}.
  */
 export function waitStatusOfError(err: unknown): number {
-  const text = err instanceof Error ? err.message : String(err);
-  const match = /^Invalid signal: (\d+)$/.exec(text);
-  const signo = match ? Number(match[1]) : 0;
-  return signo >= 1 && signo <= 0x7f ? signo : LOST_STATUS;
+  const match = /^Invalid signal: (\d+)$/.exec(message(err));
+  return signalNumber(match ? Number(match[1]) : 0);
+}
+
+/** The wait status of a death by `signo`, or LOST_STATUS if it is none. */
+function signalNumber(signo: number): number {
+  return signo >= 1 && signo <= 0x7f ? signaledStatus(signo) : LOST_STATUS;
 }
 
 /** The raw wait status of a child, whatever it died of. */

@@ -14,13 +14,13 @@
  * `kill`, whose errno is an expected answer (`ESRCH` = nobody left) and is
  * returned instead.
  *
- * Reading /proc: Deno 2.9.6 demands `--allow-all` for any path under
- * `/proc`, `/sys` and most of `/dev` (even with `--allow-read`), so
- * {@link readFile}, {@link readDir} and {@link statDev} go through libc.
+ * /proc is read with Deno's own file API (pid1.ts): the pid-1 flavour runs
+ * with `--allow-all`, which Deno demands for /proc. Only what Deno lacks
+ * goes through libc.
  *
  * Linux (glibc) is what this is written and tested for. On FreeBSD the
  * library (`libc.so.7`), errno and the reboot constants are right, pid 1 is
- * always the machine's, but `mount`, `statDev`, `readDir` and `peekExited`
+ * always the machine's, but `mount`, `statDev` and `peekExited`
  * are refused (so no orphan reaping there yet). Untested.
  *
  * @example Power off (only ever as the real pid 1)
@@ -32,6 +32,8 @@
  *
  * @module
  */
+
+import { message } from "../errors.ts";
 
 import { LIBC_PATHS } from "./libc_paths.ts";
 
@@ -123,16 +125,6 @@ function openLibc() {
         // Handlers as integers: SIG_DFL 0, SIG_IGN 1 (no pointer helpers).
         signal: { parameters: ["i32", "usize"], result: "usize" },
         waitid: { parameters: ["i32", "u32", "buffer", "i32"], result: "i32" },
-        // Non-variadic file access (open(2) is variadic, unsafe over FFI).
-        fopen: { parameters: ["buffer", "buffer"], result: "pointer" },
-        fread: {
-          parameters: ["buffer", "usize", "usize", "pointer"],
-          result: "usize",
-        },
-        fclose: { parameters: ["pointer"], result: "i32" },
-        opendir: { parameters: ["buffer"], result: "pointer" },
-        readdir: { parameters: ["pointer"], result: "pointer" },
-        closedir: { parameters: ["pointer"], result: "i32" },
         // glibc >= 2.33 exports stat; older glibc only __xstat.
         stat: {
           parameters: ["buffer", "buffer"],
@@ -158,14 +150,13 @@ function openLibc() {
         },
       });
     } catch (e) {
-      errors.push(`${path}: ${(e as Error).message}`);
+      errors.push(`${path}: ${message(e)}`);
     }
   }
   throw new Error(`cannot load libc:\n  ${errors.join("\n  ")}`);
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /**
  * A NUL-terminated copy of `s` for a `const char *` parameter, in its own
@@ -372,49 +363,4 @@ export function statDev(path: string): bigint {
   if (r === -2) throw new Error("statDev: libc has neither stat nor __xstat");
   if (r !== 0) fail(`stat ${path}`);
   return buf[0];
-}
-
-/** Read a whole (small, e.g. /proc) file as text. Throws ErrnoError. */
-export function readFile(path: string, max = 64 * 1024): string {
-  const f = lib.symbols.fopen(cstr(path), cstr("re"));
-  if (f === null) fail(`fopen ${path}`);
-  try {
-    const buf = new Uint8Array(max);
-    let len = 0;
-    for (;;) { // fread until EOF; /proc files arrive in pieces
-      const n = Number(
-        lib.symbols.fread(buf.subarray(len), 1n, BigInt(max - len), f),
-      );
-      if (n === 0) break;
-      len += n;
-      if (len === max) break;
-    }
-    return decoder.decode(buf.subarray(0, len));
-  } finally {
-    lib.symbols.fclose(f);
-  }
-}
-
-/** Offsets in glibc's `struct dirent` on 64-bit (little-endian) Linux. */
-const D_RECLEN = 16, D_NAME = 19;
-
-/** The names in a directory (without `.` and `..`). Throws ErrnoError. */
-export function readDir(path: string): string[] {
-  if (!LINUX) throw new Error("readDir: only implemented for Linux");
-  const dir = lib.symbols.opendir(cstr(path));
-  if (dir === null) fail(`opendir ${path}`);
-  const names: string[] = [];
-  try {
-    for (let e = lib.symbols.readdir(dir); e; e = lib.symbols.readdir(dir)) {
-      // Read the fixed head for d_reclen, then exactly that one record.
-      const head = peek(e, new Uint8Array(D_NAME));
-      const reclen = head[D_RECLEN] | (head[D_RECLEN + 1] << 8);
-      const rec = peek(e, new Uint8Array(reclen)).subarray(D_NAME);
-      const name = decoder.decode(rec.subarray(0, rec.indexOf(0)));
-      if (name !== "." && name !== "..") names.push(name);
-    }
-  } finally {
-    lib.symbols.closedir(dir);
-  }
-  return names;
 }

@@ -1,5 +1,5 @@
 /**
- * What nitro does differently as pid 1 (spec §3, §6, §8): mount `/dev` and
+ * What nitro does differently as pid 1: mount `/dev` and
  * `/run` if missing, tell a machine from a container, reap orphans, kill
  * every remaining process at shutdown, power off or reboot, or hand over to
  * `SYS/reincarnate`.
@@ -40,8 +40,8 @@
  * does not keep the event loop alive.
  *
  * Permissions: Deno 2.9.6 wants `--allow-all` for any path under /proc,
- * /sys and most of /dev, so the /proc scan and the `stat` of /dev go through
- * libc; the `"nitro-init"` permissions (scoped `--allow-ffi`) suffice.
+ * /sys and most of /dev, and FFI is full access anyway: the `"nitro-init"`
+ * permissions are `--allow-all`, and /proc is read with Deno's file API.
  *
  * @example The daemon as pid 1
  * ```ts ignore
@@ -59,6 +59,8 @@
  *
  * @module
  */
+
+import { message } from "../errors.ts";
 
 /** The FFI module, loaded on demand. */
 type Libc = typeof import("./libc.ts");
@@ -114,7 +116,7 @@ export interface Pid1 {
   /**
    * True in a container (or any child PID namespace), false as a machine's
    * init: `reboot(RB_DISABLE_CAD)` failed. On a machine that call also made
-   * Ctrl-Alt-Del send SIGINT to nitro (spec §6: orderly reboot).
+   * Ctrl-Alt-Del send SIGINT to nitro (an orderly reboot).
    */
   readonly container: boolean;
   /** What {@link enterPid1} mounted, in order, e.g. `["/run"]`. */
@@ -139,7 +141,7 @@ export interface Pid1 {
   watchOrphans(isOurs: IsOurs, onReap?: (n: number) => void): () => void;
 
   /**
-   * Shutdown's last sweep (spec §3): SIGTERM and SIGCONT to every other
+   * Shutdown's last sweep: SIGTERM and SIGCONT to every other
    * process, wait until none is left or `graceMs` passed, then SIGKILL and
    * wait at most {@link KILL_WAIT_MS} more (a process in D state may never
    * go). Driven by SIGCHLD and one deadline timer; reaps orphans meanwhile.
@@ -199,7 +201,7 @@ export async function enterPid1(): Promise<Pid1> {
     } catch (e) {
       if (orElse?.usable()) return;
       warnings.push(
-        `mount ${fstype} on ${target}: ${(e as Error).message}` +
+        `mount ${fstype} on ${target}: ${message(e)}` +
           (orElse ? `; ${orElse.advice}` : ""),
       );
     }
@@ -306,7 +308,7 @@ class Pid1Impl implements Pid1 {
       try {
         this.libc.closeOnExec(fd);
       } catch (e) {
-        failed.push((e as Error).message);
+        failed.push(message(e));
       }
     }
     return failed;
@@ -327,7 +329,7 @@ class Pid1Impl implements Pid1 {
       libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
-      out.say(`- nitro: remount / read-only: ${(e as Error).message}`);
+      out.say(`- nitro: remount / read-only: ${message(e)}`);
       await out.flush();
     }
     libc.sync();
@@ -350,13 +352,13 @@ class Pid1Impl implements Pid1 {
   }
 
   /**
-   * Every process in /proc with its state, parent and flags; null if /proc
-   * is not there. (Read through libc: Deno's own file API refuses /proc.)
+   * Every process in /proc with its state and flags; null if /proc is not
+   * there.
    */
   private processes(): ProcEntry[] | null {
     let names: string[];
     try {
-      names = this.libc.readDir("/proc");
+      names = [...Deno.readDirSync("/proc")].map((e) => e.name);
     } catch {
       return null;
     }
@@ -366,7 +368,7 @@ class Pid1Impl implements Pid1 {
       if (!/^\d+$/.test(name)) continue;
       let stat: string;
       try {
-        stat = this.libc.readFile(`/proc/${name}/stat`);
+        stat = Deno.readTextFileSync(`/proc/${name}/stat`);
       } catch {
         continue; // gone meanwhile
       }

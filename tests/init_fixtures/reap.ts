@@ -59,10 +59,10 @@ stop();
 
 // Whatever is left in our process table besides us.
 const others: string[] = [];
-for (const name of noProc ? [] : libc.readDir("/proc")) {
+for (const { name } of noProc ? [] : Deno.readDirSync("/proc")) {
   if (/^\d+$/.test(name) && name !== "1") {
     try {
-      others.push(libc.readFile(`/proc/${name}/stat`).trim());
+      others.push(Deno.readTextFileSync(`/proc/${name}/stat`).trim());
     } catch { /* gone */ }
   }
 }
