@@ -105,17 +105,19 @@ export class WriteQueue {
   moved(ms: number): Promise<boolean> {
     if (!this.#writing) return Promise.resolve(true);
     const { promise, resolve } = Promise.withResolvers<boolean>();
-    let moved = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const wait = {
+      moved: false,
+      timer: undefined as ReturnType<typeof setTimeout> | undefined,
+    };
     // Waiting first: under `deno test`, setTimeout itself may let the
     // writes run to their end.
     this.#waiters.push(() => {
-      moved = true;
-      clearTimeout(timer);
+      wait.moved = true;
+      clearTimeout(wait.timer);
       resolve(true);
     });
-    timer = setTimeout(() => resolve(false), ms);
-    if (moved) clearTimeout(timer);
+    wait.timer = setTimeout(() => resolve(false), ms);
+    if (wait.moved) clearTimeout(wait.timer);
     return promise;
   }
 
