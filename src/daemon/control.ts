@@ -28,6 +28,7 @@ export const LIMITS: Readonly<ControlLimits> = {
   idleMs: 60_000,
   queueBytes: 1 << 20,
   pauseBytes: 64 << 10,
+  inFlight: 32,
   stallMs: 5_000,
 };
 

@@ -33,7 +33,7 @@ import { describeExit } from "../../core/exit_status.ts";
 import { pickService } from "../dir_index.ts";
 import { probeSelf } from "../proc_probe.ts";
 import type { ServiceDetailFacts, ServiceSnapshot } from "../supervisor.ts";
-import type { Channel, LineHandler } from "./transport.ts";
+import type { Channel, LineHandler, ReceivedLine } from "./transport.ts";
 
 /** The version reported by `info`: the project's, from deno.json. */
 export const VERSION: string = meta.version;
@@ -92,6 +92,25 @@ class RequestError extends Error {
 /** How a request ends: its final response (sent at most once). */
 type Done = (response: Response) => void;
 
+/**
+ * Memory a parked wait holds beyond its request line: its listener, sets
+ * and closures (measured at about 2.1 KB a wait). It counts against its
+ * connection's budget, which bounds how many one client can park.
+ */
+export const WAIT_BYTES = 2048;
+
+/** A request being answered. */
+interface Exchange {
+  request: Request;
+  /** When the request was read (see {@link ReceivedLine}). */
+  receivedAt: number;
+  /** Service arguments refused already (bad names). */
+  rejected: ServiceError[];
+  done: Done;
+  /** The request waits for services from now on (see `Ticket.park`). */
+  park: () => void;
+}
+
 /** The services of a request, as {@link Requests.resolve} takes them. */
 interface Named {
   services?: string[];
@@ -127,17 +146,22 @@ interface WaitOptions {
 export class Requests implements LineHandler {
   #ctx: RequestContext;
   #sup: ControlSupervisor;
+  /** When the last rescan asked of the supervisor began. */
+  #rescanned = -Infinity;
 
   constructor(ctx: RequestContext) {
     this.#ctx = ctx;
     this.#sup = ctx.supervisor;
   }
 
-  async serve(channel: Channel, text: string, lossy: boolean): Promise<void> {
+  async serve(channel: Channel, line: ReceivedLine): Promise<void> {
+    const { text, lossy, receivedAt } = line;
     const parsed = parseRequest(text, { lossy });
     if (!parsed.ok) return channel.send(parsed.response);
     const { request, rejected } = parsed;
     const ticket = channel.begin();
+    // A string holds two bytes a character; the request is kept as parsed.
+    const park = () => ticket.park(WAIT_BYTES + 2 * text.length);
     let answered = false;
     const done: Done = (response) => {
       if (answered) return;
@@ -146,7 +170,13 @@ export class Requests implements LineHandler {
       ticket.end();
     };
     try {
-      await this.#dispatch(channel, { request, rejected, done });
+      await this.#dispatch(channel, {
+        request,
+        receivedAt,
+        rejected,
+        done,
+        park,
+      });
     } catch (err) {
       if (err instanceof RequestError) {
         done(errorResponse(err));
@@ -165,11 +195,7 @@ export class Requests implements LineHandler {
 
   async #dispatch(
     channel: Channel,
-    { request, rejected, done }: {
-      request: Request;
-      rejected: ServiceError[];
-      done: Done;
-    },
+    { request, receivedAt, rejected, done, park }: Exchange,
   ): Promise<void> {
     const sup = this.#sup;
     switch (request.op) {
@@ -231,7 +257,7 @@ export class Requests implements LineHandler {
             errors,
           ));
         }
-        return this.#wait(channel, names, done, {
+        return this.#wait(channel, names, { done, park }, {
           request: { ...request, wait },
           errors,
           act,
@@ -239,7 +265,7 @@ export class Requests implements LineHandler {
       }
       case "wait": {
         const { names, errors } = await this.#resolve(request, { rejected });
-        return this.#wait(channel, names, done, {
+        return this.#wait(channel, names, { done, park }, {
           request,
           errors,
           passive: true,
@@ -272,7 +298,12 @@ export class Requests implements LineHandler {
         return done(withErrors({ ok: true, pids }, errors));
       }
       case "rescan":
-        sup.rescan();
+        // A rescan begun after the client sent this one read everything
+        // it could want read: pipelined rescans cost one.
+        if (this.#rescanned < receivedAt) {
+          this.#rescanned = performance.now();
+          sup.rescan();
+        }
         return done({ ok: true });
       case "events":
         if (!channel.follow()) {
@@ -339,7 +370,7 @@ export class Requests implements LineHandler {
   #wait(
     channel: Channel,
     names: string[],
-    done: Done,
+    { done, park }: Pick<Exchange, "done" | "park">,
     options: WaitOptions,
   ): void {
     const sup = this.#sup;
@@ -401,6 +432,7 @@ export class Requests implements LineHandler {
     options.act?.();
     for (const name of names) if (open.has(name)) settle(name);
     if (open.size === 0) finish();
+    else park();
   }
 
   /** Stream every event to `channel` (the history first with `replay`). */

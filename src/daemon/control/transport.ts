@@ -6,14 +6,21 @@
  *
  * - At most {@link TransportLimits}.clients request/response connections
  *   and, apart from them, {@link TransportLimits}.subscribers followers of
- *   a stream; when full, the connection idle the longest gives way to a new
- *   one, and when none is idle the new one is refused with a `busy` line.
+ *   a stream. When full, the connection idle the longest gives way to a new
+ *   one; failing that, the one that has held nothing but parked requests
+ *   (waits) the longest; when every one is busy, the new one is refused
+ *   with a `busy` line.
  * - A connection that sends nothing is closed after a few seconds, one with
  *   nothing in flight after a minute.
  * - Each connection's outgoing queue is bounded in bytes: over the bound
  *   the client is dropped.
- * - Lines are not read while a connection's replies are not flowing, and a
- *   client that leaves them unread is dropped.
+ * - Lines are not read while a connection's replies are not flowing (a
+ *   client that leaves them unread is dropped), while it has
+ *   {@link TransportLimits}.inFlight requests in flight, or while its
+ *   parked requests and queued replies hold {@link TransportLimits}.pauseBytes.
+ * - A connection that has served lines for {@link SLICE_MS} yields to the
+ *   event loop before the next: however many lines a client pipelines,
+ *   other clients and supervision go on.
  *
  * @module
  */
@@ -38,11 +45,24 @@ export interface TransportLimits {
   idleMs: number;
   /** Bytes a connection may have queued for writing before it is dropped. */
   queueBytes: number;
-  /** Lines are not read while this many bytes wait to be written. */
+  /**
+   * Lines are not read while this many bytes wait to be written, or are
+   * held by the connection's parked requests.
+   */
   pauseBytes: number;
+  /** Lines are not read while this many requests are in flight. */
+  inFlight: number;
   /** A paused connection whose output does not move this long is dropped. */
   stallMs: number;
 }
+
+/**
+ * How long a connection serves lines before it lets the event loop turn.
+ * Short enough that other clients and supervision barely notice one
+ * client's pipelined requests; long enough that cheap requests are not
+ * slowed by a turn each (a turn costs a millisecond or two).
+ */
+export const SLICE_MS = 10;
 
 /** What a {@link LineHandler} sees of one connection. */
 export interface Channel {
@@ -58,17 +78,34 @@ export interface Channel {
 
 /** One request in flight on a connection. */
 export interface Ticket {
+  /**
+   * The request now only waits for something outside the connection (a
+   * state of a service), holding about `bytes` of memory until it ends.
+   * The bytes count against the connection's budget; a connection with
+   * nothing but parked requests gives way like an idle one.
+   */
+  park(bytes: number): void;
   /** The request is answered (a second call does nothing). */
   end(): void;
 }
 
+/** One line a client sent. */
+export interface ReceivedLine {
+  /** The line without its newline. */
+  text: string;
+  /** It was not valid UTF-8 (see framing.ts). */
+  lossy: boolean;
+  /**
+   * When it was read from the socket (performance.now()): the client
+   * wrote it before then.
+   */
+  receivedAt: number;
+}
+
 /** The meaning of lines: answers each one through its {@link Channel}. */
 export interface LineHandler {
-  /**
-   * Serve one line (without its newline; `lossy` when it was not UTF-8).
-   * Resolves when the next line of the connection may be served.
-   */
-  serve(channel: Channel, text: string, lossy: boolean): Promise<void>;
+  /** Serve one line; resolves when the next one may be served. */
+  serve(channel: Channel, line: ReceivedLine): Promise<void>;
 }
 
 /** Options of {@link serveLines}. */
@@ -161,11 +198,20 @@ class Table {
     }
   }
 
+  /**
+   * Who gives way: the connection idle the longest, else the one holding
+   * only parked requests the longest; null when every one is busy.
+   */
   #longestIdle(): Connection | null {
     let best: Connection | null = null;
+    const rank = (c: Connection) => [c.parked ? 1 : 0, c.quietSince!];
     for (const c of this.clients) {
-      if (c.idleSince === null) continue;
-      if (best === null || c.idleSince < best.idleSince!) best = c;
+      if (c.quietSince === null) continue;
+      if (best === null) best = c;
+      else {
+        const [a, b] = [rank(c), rank(best)];
+        if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best = c;
+      }
     }
     return best;
   }
@@ -209,11 +255,20 @@ class Connection implements Channel {
   #closed = false;
   /** Whether any line came in: a silent connection is closed early. */
   #spoke = false;
+  /** Requests begun and not ended, parked ones included. */
   #inFlight = 0;
-  /** Since when nothing is in flight (performance.now()); null: busy. */
-  idleSince: number | null = performance.now();
+  /** Requests parked, and the bytes they hold. */
+  parked = 0;
+  #parkedBytes = 0;
+  /**
+   * Since when nothing but parked requests is in flight (performance.now());
+   * null: busy.
+   */
+  quietSince: number | null = performance.now();
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #cleanups = new Set<() => void>();
+  /** Resumes reading once a request ends (or the connection closes). */
+  #roomMade: (() => void) | null = null;
 
   constructor(conn: Deno.Conn, table: Table) {
     this.#conn = conn;
@@ -240,14 +295,22 @@ class Connection implements Channel {
       while (!this.#closed) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
+        // A read lets the event loop turn: the slice begins.
+        const receivedAt = performance.now();
+        let slice = receivedAt;
         for (const frame of split.push(buffer.subarray(0, n))) {
           if (this.#closed) return;
           if (frame.kind === "too-long") return this.#tooLong();
           if (frame.text.trim() === "") continue;
           this.#spoke = true;
-          await handler.serve(this, frame.text, frame.lossy);
+          const { text, lossy } = frame;
+          await handler.serve(this, { text, lossy, receivedAt });
           this.#armIdle();
-          await this.#flowing();
+          if (performance.now() - slice >= SLICE_MS) {
+            await nextTurn();
+            slice = performance.now();
+          }
+          await this.#room();
         }
       }
     } catch (err) {
@@ -267,15 +330,29 @@ class Connection implements Channel {
 
   begin(): Ticket {
     this.#inFlight++;
-    this.idleSince = null;
+    this.quietSince = null;
     clearTimeout(this.#idleTimer);
     let ended = false;
+    let held: number | null = null;
     return {
+      park: (bytes) => {
+        if (ended || held !== null) return;
+        held = bytes;
+        this.parked++;
+        this.#parkedBytes += bytes;
+        this.#quiet();
+      },
       end: () => {
         if (ended) return;
         ended = true;
         this.#inFlight--;
+        if (held !== null) {
+          this.parked--;
+          this.#parkedBytes -= held;
+        }
         this.#armIdle();
+        this.#quiet();
+        this.#roomMade?.();
       },
     };
   }
@@ -297,6 +374,7 @@ class Connection implements Channel {
     clearTimeout(this.#idleTimer);
     for (const cleanup of this.#cleanups) cleanup();
     this.#cleanups.clear();
+    this.#roomMade?.();
     const queue = this.#queue;
     if (
       options.flush && queue.writing && queue.queued <= this.#limits.pauseBytes
@@ -327,22 +405,49 @@ class Connection implements Channel {
     this.close({ flush: true });
   }
 
+  /** Mark the connection quiet when all it has in flight is parked. */
+  #quiet(): void {
+    if (this.quietSince === null && this.#inFlight === this.parked) {
+      this.quietSince = performance.now();
+    }
+  }
+
   /** Close a connection that stays silent, or idle, too long. */
   #armIdle(): void {
     clearTimeout(this.#idleTimer);
     if (this.#inFlight > 0 || this.#closed) return;
-    this.idleSince = performance.now();
+    this.quietSince = performance.now();
     const ms = this.#spoke ? this.#limits.idleMs : this.#limits.firstRequestMs;
     this.#idleTimer = setTimeout(() => this.close({ flush: true }), ms);
   }
 
   /**
-   * Resolves once replies flow: at once unless too much is queued. A client
-   * that leaves its replies unread is dropped after a while.
+   * Resolves once the next line may be read: replies flow, and the requests
+   * in flight are fewer than the bound and hold less than the budget. A
+   * client that leaves its replies unread is dropped after a while.
    */
-  async #flowing(): Promise<void> {
-    while (!this.#closed && this.#queue.queued >= this.#limits.pauseBytes) {
-      if (!(await this.#queue.moved(this.#limits.stallMs))) this.close();
+  async #room(): Promise<void> {
+    const limits = this.#limits;
+    while (!this.#closed) {
+      const queued = this.#queue.queued;
+      if (queued >= limits.pauseBytes) {
+        if (!(await this.#queue.moved(limits.stallMs))) this.close();
+      } else if (
+        this.#inFlight >= limits.inFlight ||
+        queued + this.#parkedBytes >= limits.pauseBytes
+      ) {
+        // Until a request ends: its answer or its memory makes room.
+        await new Promise<void>((resolve) => this.#roomMade = resolve);
+        this.#roomMade = null;
+      } else return;
     }
   }
+}
+
+/**
+ * Resolves after the event loop has had a turn with I/O and timers. (A
+ * timer, because `setImmediate` polls I/O only every few dozen calls.)
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
