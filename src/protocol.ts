@@ -665,7 +665,7 @@ export function parseRequest(
   if (request.services !== undefined) {
     const good: string[] = [];
     for (const ref of request.services) {
-      const problem = refProblem(ref, opts.lossy === true);
+      const problem = refProblem(ref, opts);
       if (problem === null) good.push(ref);
       else rejected.push({ service: ref, code: "bad-name", message: problem });
     }
@@ -677,7 +677,7 @@ export function parseRequest(
 }
 
 /** Why a service argument is refused, or null when it may be resolved. */
-function refProblem(ref: string, lossy: boolean): string | null {
+function refProblem(ref: string, { lossy }: ParseOptions): string | null {
   if (lossy && ref.includes("\uFFFD")) return "name is not valid UTF-8";
   if (ref.startsWith("/")) {
     return ref.includes("\0") ? "path contains a NUL byte" : null;

@@ -59,9 +59,6 @@ export interface Optional<T> extends Schema<T | undefined> {
   readonly optional: true;
 }
 
-/** The type a schema describes. */
-export type Infer<S> = S extends Schema<infer T> ? T : never;
-
 /**
  * The schemas of the fields of `T`: one per field, of its type, and
  * {@link Optional} exactly where the field may be absent.

@@ -15,7 +15,6 @@ import { serveLines, type TransportLimits } from "./control/transport.ts";
 import { type ControlSupervisor, Requests } from "./control/requests.ts";
 
 export type { ControlSupervisor } from "./control/requests.ts";
-export { VERSION } from "./control/requests.ts";
 
 /** The bounds of the control plane. */
 export type ControlLimits = TransportLimits;

@@ -36,7 +36,7 @@ import type { ServiceDetailFacts, ServiceSnapshot } from "../supervisor.ts";
 import type { Channel, LineHandler, ReceivedLine } from "./transport.ts";
 
 /** The version reported by `info`: the project's, from deno.json. */
-export const VERSION: string = meta.version;
+const VERSION: string = meta.version;
 
 /** What the control server needs of the supervisor. */
 export interface ControlSupervisor {
