@@ -37,11 +37,40 @@ export {
   type NitroErrorCode,
   type NitroErrorOptions,
   type Outgoing,
+  type OutgoingOf,
   type RequestOptions,
   type SendOptions,
   type ServiceOptions,
   type Services,
   type WaitOptions,
 } from "./src/client.ts";
-export * from "./src/protocol.ts";
+// What a client reads and sends; the daemon's side (parseRequest) is not
+// part of the API.
+export {
+  type AnyOkResponse,
+  type DaemonInfo,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorResponse,
+  type EventLine,
+  MAX_REQUEST_BYTES,
+  type OkResponse,
+  type Op,
+  OPS,
+  PROTOCOL_VERSION,
+  type Request,
+  type RequestOf,
+  type ServiceDetail,
+  type ServiceError,
+  type ServiceEvent,
+  type ServiceRef,
+  type ServiceResult,
+  type ServiceStatus,
+  type SignalName,
+  SIGNALS,
+  type State,
+  STATES,
+  WAIT_TARGETS,
+  type WaitTarget,
+} from "./src/protocol.ts";
 export { socketPath } from "./src/config/socket_path.ts";

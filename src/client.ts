@@ -26,15 +26,20 @@
  */
 
 import {
+  type AnyOkResponse,
+  checkResponse,
   type DaemonInfo,
   type ErrorCode,
   type ErrorResponse,
+  type EventLine,
   MAX_REQUEST_BYTES,
   type OkResponse,
+  type Op,
   parseServerLine,
   type Request,
-  type ServerLine,
+  type RequestOf,
   type ServiceDetail,
+  type ServiceError,
   type ServiceEvent,
   type ServiceRef,
   type ServiceResult,
@@ -66,8 +71,10 @@ export type NitroErrorCode =
 
 /** Options of a {@link NitroError}. */
 export interface NitroErrorOptions extends ErrorOptions {
+  /** The service the daemon blamed, when it named one. */
+  service?: string;
   /** The daemon's answer, when it served the request in part. */
-  response?: OkResponse;
+  response?: AnyOkResponse;
 }
 
 /**
@@ -98,7 +105,7 @@ export class NitroError extends Error {
    * every argument it could not serve. Set for code `failed`, and for an
    * error about one of several services.
    */
-  readonly response?: OkResponse;
+  readonly response?: AnyOkResponse;
 
   /**
    * Make an error with a code and a human-readable message.
@@ -106,21 +113,23 @@ export class NitroError extends Error {
    * @example
    * ```ts
    * import { NitroError } from "./client.ts";
-   * const e = new NitroError("bad-name", "name starts with '.'", ".x");
+   * const e = new NitroError("bad-name", "name starts with '.'", {
+   *   service: ".x",
+   * });
    * console.assert(e.code === "bad-name" && e.service === ".x");
    * ```
    */
   constructor(
     code: NitroErrorCode,
     message: string,
-    service?: string,
-    options?: NitroErrorOptions,
+    options: NitroErrorOptions = {},
   ) {
-    super(message, options);
+    const { service, response, ...errorOptions } = options;
+    super(message, errorOptions);
     this.name = "NitroError";
     this.code = code;
     if (service !== undefined) this.service = service;
-    if (options?.response !== undefined) this.response = options.response;
+    if (response !== undefined) this.response = response;
   }
 }
 
@@ -177,14 +186,18 @@ export interface EventsOptions {
 export type Services = ServiceRef | readonly ServiceRef[];
 
 /** A request as {@link NitroClient.send} takes it: without the `id`. */
-export type Outgoing = Request extends infer R
-  ? R extends Request ? Omit<R, "id"> : never
+export type Outgoing = OutgoingOf<Op>;
+
+/** The {@link Outgoing} request of one op. */
+export type OutgoingOf<O extends Op> = O extends Op ? Omit<RequestOf<O>, "id">
   : never;
 
 /** A request awaiting its final response. */
 interface Pending {
+  /** The op asked: its answer must be that op's. */
+  op: Op;
   onEvent?: (event: ServiceEvent) => void;
-  resolve: (response: OkResponse) => void;
+  resolve: (response: AnyOkResponse) => void;
   reject: (error: unknown) => void;
 }
 
@@ -274,7 +287,10 @@ export class NitroClient implements Disposable {
    * console.log(answer.pids, answer.errors ?? []);
    * ```
    */
-  send(request: Outgoing, opts: SendOptions = {}): Promise<OkResponse> {
+  send<R extends Outgoing>(
+    request: R,
+    opts: SendOptions = {},
+  ): Promise<OkResponse<R["op"]>> {
     if (this.#closed) {
       return Promise.reject(
         this.#failure ?? new NitroError("disconnected", "connection closed"),
@@ -289,7 +305,7 @@ export class NitroClient implements Disposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<OkResponse>((resolve, reject) => {
+    return new Promise<OkResponse<R["op"]>>((resolve, reject) => {
       const onAbort = () => done(() => reject(signal!.reason));
       const done = (settle: () => void) => {
         if (!this.#pending.delete(id)) return;
@@ -299,8 +315,16 @@ export class NitroClient implements Disposable {
         settle();
       };
       this.#pending.set(id, {
+        op: request.op,
         onEvent: opts.onEvent,
-        resolve: (response) => done(() => resolve(response)),
+        resolve: (response) => {
+          const checked = checkResponse<R["op"]>(request.op, response);
+          done(() =>
+            checked.ok
+              ? resolve(checked.line)
+              : reject(malformed(checked.problem, JSON.stringify(response)))
+          );
+        },
         reject: (error) => done(() => reject(error)),
       });
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -328,11 +352,11 @@ export class NitroClient implements Disposable {
     services?: Services,
     opts: ServiceOptions = {},
   ): Promise<ServiceStatus[]> {
-    const request: Outgoing = { op: "list" };
+    const request: OutgoingOf<"list"> = { op: "list" };
     if (services !== undefined) request.services = toArray(services);
     if (opts.hint !== undefined) request.hint = opts.hint;
     const response = served(await this.send(request, opts));
-    return required(response.services, "services");
+    return response.services;
   }
 
   /**
@@ -354,11 +378,11 @@ export class NitroClient implements Disposable {
     services?: Services,
     opts: ServiceOptions = {},
   ): Promise<ServiceDetail[]> {
-    const request: Outgoing = { op: "status" };
+    const request: OutgoingOf<"status"> = { op: "status" };
     if (services !== undefined) request.services = toArray(services);
     if (opts.hint !== undefined) request.hint = opts.hint;
     const response = served(await this.send(request, opts));
-    return required(response.details, "details");
+    return response.details;
   }
 
   /**
@@ -373,7 +397,7 @@ export class NitroClient implements Disposable {
    */
   async info(opts: RequestOptions = {}): Promise<DaemonInfo> {
     const response = await this.send({ op: "info" }, opts);
-    return required(response.info, "info");
+    return response.info;
   }
 
   /**
@@ -493,7 +517,7 @@ export class NitroClient implements Disposable {
     target: WaitTarget,
     opts: Omit<WaitOptions, "wait"> = {},
   ): Promise<ServiceResult[]> {
-    const request: Outgoing = {
+    const request: OutgoingOf<"wait"> = {
       op: "wait",
       services: toArray(services),
       wait: target,
@@ -519,7 +543,10 @@ export class NitroClient implements Disposable {
     services: Services,
     opts: ServiceOptions = {},
   ): Promise<ServiceResult[]> {
-    const request: Outgoing = { op: "ready", services: toArray(services) };
+    const request: OutgoingOf<"ready"> = {
+      op: "ready",
+      services: toArray(services),
+    };
     if (opts.hint !== undefined) request.hint = opts.hint;
     return results(await this.send(request, opts), "ended");
   }
@@ -542,7 +569,7 @@ export class NitroClient implements Disposable {
     signal: SignalName,
     opts: ServiceOptions = {},
   ): Promise<ServiceResult[]> {
-    const request: Outgoing = {
+    const request: OutgoingOf<"signal"> = {
       op: "signal",
       services: toArray(services),
       signal,
@@ -568,10 +595,13 @@ export class NitroClient implements Disposable {
     services: Services,
     opts: ServiceOptions = {},
   ): Promise<Record<string, number | null>> {
-    const request: Outgoing = { op: "pidof", services: toArray(services) };
+    const request: OutgoingOf<"pidof"> = {
+      op: "pidof",
+      services: toArray(services),
+    };
     if (opts.hint !== undefined) request.hint = opts.hint;
     const response = served(await this.send(request, opts));
-    return required(response.pids, "pids");
+    return response.pids;
   }
 
   /**
@@ -639,8 +669,9 @@ export class NitroClient implements Disposable {
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const id = 1;
-      const request: Request = { id, op: "events" };
-      if (opts.replay) request.replay = true;
+      const request: Request = opts.replay
+        ? { id, op: "events", replay: true }
+        : { id, op: "events" };
       // A refused connection may be closed before our request gets there:
       // its reason, read below, says more than the write error.
       let writeError: unknown = null;
@@ -699,7 +730,7 @@ export class NitroClient implements Disposable {
     services: Services,
     opts: WaitOptions,
   ): Promise<ServiceResult[]> {
-    const request: Outgoing = { op, services: toArray(services) };
+    const request: OutgoingOf<typeof op> = { op, services: toArray(services) };
     if (opts.wait !== undefined) request.wait = opts.wait;
     if (opts.verbose) request.verbose = true;
     if (opts.hint !== undefined) request.hint = opts.hint;
@@ -779,7 +810,6 @@ function defaultSocketPath(): string {
       "permission",
       "cannot read $NITRO_SOCK: run with --allow-env=NITRO_SOCK " +
         "(or pass the socket path to NitroClient.connect)",
-      undefined,
       { cause: error },
     );
   }
@@ -809,14 +839,12 @@ async function dial(path: string): Promise<Deno.UnixConn> {
         "permission",
         `cannot reach nitro at ${path}: Deno needs --allow-read=${path} ` +
           `--allow-write=${path} --allow-net=unix:${path}`,
-        undefined,
         { cause: error },
       );
     }
     throw new NitroError(
       "unreachable",
       `cannot reach nitro at ${path}: ${osMessage(error)}`,
-      undefined,
       { cause: error },
     );
   }
@@ -827,7 +855,6 @@ function writeFailure(path: string, error: unknown): NitroError {
   return new NitroError(
     "disconnected",
     `cannot write to nitro at ${path}: ${osMessage(error)}`,
-    undefined,
     { cause: error },
   );
 }
@@ -851,24 +878,17 @@ function toArray(services: Services): ServiceRef[] {
   return typeof services === "string" ? [services] : [...services];
 }
 
-/** A field the daemon must have sent, or a protocol error. */
-function required<T>(value: T | undefined, field: string): T {
-  if (value === undefined) {
-    throw new NitroError("protocol", `nitro's answer lacks "${field}"`);
-  }
-  return value;
-}
-
 /**
  * The answer, when every service argument was served; else the first
  * argument the daemon could not serve, as a NitroError carrying the answer.
  */
-function served(response: OkResponse): OkResponse {
+function served<T extends OkResponse & { errors?: ServiceError[] }>(
+  response: T,
+): T {
   const first = response.errors?.[0];
   if (first === undefined) return response;
-  return throwing(
-    new NitroError(first.code, first.message, first.service, { response }),
-  );
+  const { code, message, service } = first;
+  return throwing(new NitroError(code, message, { service, response }));
 }
 
 /**
@@ -877,16 +897,18 @@ function served(response: OkResponse): OkResponse {
  * that did not: it `ended` in another state, or had no process to signal.
  */
 function results(
-  response: OkResponse,
+  response: OkResponse<"up" | "down" | "restart" | "wait" | "ready" | "signal">,
   failure: "ended" | "signal",
 ): ServiceResult[] {
-  const list = required(served(response).results, "results");
+  const list = served(response).results;
   const bad = list.find((r) => !r.ok);
   if (bad === undefined) return list;
   const message = failure === "signal"
     ? `${bad.name}: no process to signal`
     : `${bad.name} ended ${bad.state}`;
-  return throwing(new NitroError("failed", message, bad.name, { response }));
+  return throwing(
+    new NitroError("failed", message, { service: bad.name, response }),
+  );
 }
 
 function throwing(error: NitroError): never {
@@ -896,7 +918,7 @@ function throwing(error: NitroError): never {
 /** A failed response as a {@link NitroError}. */
 function responseError(response: ErrorResponse): NitroError {
   const { code, message, service } = response.error;
-  return new NitroError(code, message, service);
+  return new NitroError(code, message, { service });
 }
 
 /** One request line; refuses lines the daemon would refuse as too long. */
@@ -912,13 +934,18 @@ function encodeRequest(request: Request): Uint8Array {
 }
 
 /** Parse and validate one line from the daemon; anything else is an error. */
-function parseLine(line: string): ServerLine {
+function parseLine(line: string): AnyOkResponse | ErrorResponse | EventLine {
   const parsed = parseServerLine(line);
   if (parsed.ok) return parsed.line;
+  throw malformed(parsed.problem, line);
+}
+
+/** A line of the daemon's that is not valid protocol, as a NitroError. */
+function malformed(problem: string, line: string): NitroError {
   const shown = line.length > 200 ? `${line.slice(0, 200)}…` : line;
-  throw new NitroError(
+  return new NitroError(
     "protocol",
-    `nitro sent a malformed line (${parsed.problem}): ${shown}`,
+    `nitro sent a malformed line (${problem}): ${shown}`,
   );
 }
 

@@ -1,5 +1,9 @@
 /**
- * The control protocol spoken over nitro's Unix socket.
+ * The control protocol spoken over nitro's Unix socket, defined once: a
+ * map from each op to the fields of its request ({@link RequestFields}) and
+ * of its answer ({@link ResponseFields}), and one schema per message
+ * (src/schema.ts) that the compiler holds to its type, field by field, so
+ * that the check at run time cannot drift from the type.
  *
  * Newline-delimited JSON: the client writes one request per line, the daemon
  * answers each with exactly one final response line. Requests that wait or
@@ -9,9 +13,9 @@
  * fields a future daemon understands. A request naming several services
  * is served for those that resolve; the others are listed in `errors`.
  *
- * The types are the protocol; {@link parseRequest} (the daemon's side) and
- * {@link parseServerLine} (a client's side) check lines against them at run
- * time. Framing (lines, their limit, UTF-8) is in `framing.ts`.
+ * {@link parseRequest} (the daemon's side) and {@link parseServerLine} (a
+ * client's side) check lines against the schemas. Framing (lines, their
+ * limit, UTF-8) is in `framing.ts`.
  *
  * @example Talking to nitro with socat
  * ```sh
@@ -23,6 +27,24 @@
  */
 
 import { nameProblem } from "./config/names.ts";
+import {
+  array,
+  boolean,
+  described,
+  either,
+  isObject,
+  literal,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  partial,
+  record,
+  type Schema,
+  type ShapeOf,
+  string,
+} from "./schema.ts";
 
 /** Version of this protocol, reported by `info`. Bumped on incompatible change. */
 export const PROTOCOL_VERSION = 1;
@@ -76,10 +98,7 @@ export type WaitTarget =
   /** RESTART (or anything after it). */
   | "restart";
 
-/**
- * Every {@link WaitTarget}, for validating requests at run time (the
- * compiler checks that none is missing).
- */
+/** Every {@link WaitTarget} (the compiler checks that none is missing). */
 export const WAIT_TARGETS: readonly WaitTarget[] = Object.keys(
   {
     "up": true,
@@ -90,6 +109,39 @@ export const WAIT_TARGETS: readonly WaitTarget[] = Object.keys(
   } satisfies Record<WaitTarget, true>,
 ) as WaitTarget[];
 
+/** Error codes carried by failed responses. */
+export type ErrorCode =
+  /** A service name matched nothing (and could not be created). */
+  | "no-such-service"
+  /** A service name is invalid or too long. */
+  | "bad-name"
+  /** The line was not valid JSON or lacked required fields. */
+  | "bad-request"
+  /** The `op` is not known to this daemon. */
+  | "unknown-op"
+  /** The request line exceeded {@link MAX_REQUEST_BYTES}. */
+  | "too-long"
+  /** The daemon is shutting down and refuses the request. */
+  | "shutting-down"
+  /** A bug in the daemon; it logged the details on its stderr. */
+  | "internal"
+  /** Too many clients: the daemon turned this connection away. */
+  | "busy";
+
+/** Every {@link ErrorCode} this daemon sends (checked complete by the compiler). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(
+  {
+    "no-such-service": true,
+    "bad-name": true,
+    "bad-request": true,
+    "unknown-op": true,
+    "too-long": true,
+    "shutting-down": true,
+    "internal": true,
+    "busy": true,
+  } satisfies Record<ErrorCode, true>,
+) as ErrorCode[];
+
 /**
  * A service argument. Either a service name (`web`, `agetty@tty1`) or an
  * absolute path of a service directory (`/etc/nitro/web`), which the daemon
@@ -99,92 +151,150 @@ export const WAIT_TARGETS: readonly WaitTarget[] = Object.keys(
  */
 export type ServiceRef = string;
 
-/** Fields every request may carry. */
-export interface RequestBase {
-  /** Echoed in every line answering this request. */
-  id?: string | number;
+// --- Requests ------------------------------------------------------------------
+
+/** Requests that may name services (all when they name none). */
+interface SomeServices {
+  /** The services asked about; all when absent. */
+  services?: ServiceRef[];
+  /** Which instance a path means (see {@link ServiceRef}). */
+  hint?: string;
 }
 
-/** All requests, discriminated by `op`. */
-export type Request =
-  | RequestBase & {
-    /** List services (all, or the named ones), sorted by name. */
-    op: "list";
-    services?: ServiceRef[];
-    hint?: string;
-  }
-  | RequestBase & {
-    /**
-     * Details of services (all, or the named ones), sorted by name: how
-     * long up, restarts, last exit, logger, readiness, why FATAL.
-     */
-    op: "status";
-    services?: ServiceRef[];
-    hint?: string;
-  }
-  | RequestBase & {
-    /** Facts about the daemon itself. */
-    op: "info";
-  }
-  | RequestBase & {
-    /**
-     * Ask for a state: `up`, `down` or `restart`. With `wait`, the final
-     * response is sent once every service reached the target (or failed).
-     * With `verbose`, every state change of those services is streamed.
-     * `up` and `restart` create `NAME@PARAM` instances of existing templates.
-     */
-    op: "up" | "down" | "restart";
-    services: ServiceRef[];
-    hint?: string;
-    wait?: WaitTarget;
-    verbose?: boolean;
-  }
-  | RequestBase & {
-    /** Wait, without changing anything, for each service to reach `wait`. */
-    op: "wait";
-    services: ServiceRef[];
-    hint?: string;
-    wait: WaitTarget;
-    verbose?: boolean;
-  }
-  | RequestBase & {
-    /** Mark STARTING services UP (readiness by hand, `notification-fd` 0). */
-    op: "ready";
-    services: ServiceRef[];
-    hint?: string;
-  }
-  | RequestBase & {
-    /** Deliver a signal to each service's current process. */
-    op: "signal";
-    services: ServiceRef[];
-    hint?: string;
-    signal: SignalName;
-  }
-  | RequestBase & {
-    /** The pid of each service (null where it has none). */
-    op: "pidof";
-    services: ServiceRef[];
-    hint?: string;
-  }
-  | RequestBase & {
-    /** Re-read the service directory. */
-    op: "rescan";
-  }
-  | RequestBase & {
-    /**
-     * Stream every state change as {@link EventLine}s until the client
-     * disconnects. With `replay`, the retained history comes first.
-     */
-    op: "events";
-    replay?: boolean;
-  }
-  | RequestBase & {
-    /** Bring the system down (`Shutdown`) or down and up again (`Reboot`). */
-    op: "shutdown" | "reboot";
-  };
+/** Requests that name the services they act on. */
+interface NamedServices {
+  /** The services acted on. */
+  services: ServiceRef[];
+  /** Which instance a path means (see {@link ServiceRef}). */
+  hint?: string;
+}
+
+/**
+ * Ask for a state. With `wait`, the final response is sent once every
+ * service reached the target (or failed). With `verbose`, every state
+ * change of those services is streamed. `up` and `restart` create
+ * `NAME@PARAM` instances of existing templates.
+ */
+interface Change extends NamedServices {
+  wait?: WaitTarget;
+  verbose?: boolean;
+}
+
+/** The fields of each op's request, besides `op` and `id`. */
+export interface RequestFields {
+  /** List services (all, or the named ones), sorted by name. */
+  list: SomeServices;
+  /**
+   * Details of services (all, or the named ones), sorted by name: how long
+   * up, restarts, last exit, logger, readiness, why FATAL.
+   */
+  status: SomeServices;
+  /** Facts about the daemon itself. */
+  info: Record<never, never>;
+  /** Ask for services to be up. */
+  up: Change;
+  /** Ask for services to be down. */
+  down: Change;
+  /** Restart services. */
+  restart: Change;
+  /** Wait, without changing anything, for each service to reach `wait`. */
+  wait: NamedServices & { wait: WaitTarget; verbose?: boolean };
+  /** Mark STARTING services UP (readiness by hand, `notification-fd` 0). */
+  ready: NamedServices;
+  /** Deliver a signal to each service's current process. */
+  signal: NamedServices & { signal: SignalName };
+  /** The pid of each service (null where it has none). */
+  pidof: NamedServices;
+  /** Re-read the service directory. */
+  rescan: Record<never, never>;
+  /**
+   * Stream every state change as {@link EventLine}s until the client
+   * disconnects. With `replay`, the retained history comes first.
+   */
+  events: { replay?: boolean };
+  /** Bring the system down. */
+  shutdown: Record<never, never>;
+  /** Bring the system down and up again. */
+  reboot: Record<never, never>;
+}
 
 /** Operation names. */
-export type Op = Request["op"];
+export type Op = keyof RequestFields;
+
+/** The request of one op. */
+export type RequestOf<O extends Op> = O extends Op ?
+    & {
+      op: O;
+      /** Echoed in every line answering this request. */
+      id?: string | number;
+    }
+    & RequestFields[O]
+  : never;
+
+/** All requests, discriminated by `op`. */
+export type Request = RequestOf<Op>;
+
+/** The `id` a request may carry, echoed in every line answering it. */
+const requestId = described(
+  either(string, number),
+  "id must be a string or a number",
+);
+
+const someServices: ShapeOf<SomeServices> = {
+  services: optional(
+    described(array(string), "services must be a list of names"),
+  ),
+  hint: optional(described(string, "hint must be a string")),
+};
+const namedServices: ShapeOf<NamedServices> = {
+  services: described(array(string), "services must be a list of names"),
+  hint: someServices.hint,
+};
+const waitTarget = described(
+  oneOf(WAIT_TARGETS, "a wait target"),
+  `wait must be one of ${WAIT_TARGETS.join(", ")}`,
+);
+const verbose = optional(described(boolean, "verbose must be a boolean"));
+const change: ShapeOf<Change> = {
+  ...namedServices,
+  wait: optional(waitTarget),
+  verbose,
+};
+
+/** The schema of each op's request fields (the compiler checks each). */
+const REQUESTS: { [O in Op]: Schema<RequestFields[O]> } = {
+  list: object(someServices),
+  status: object(someServices),
+  info: object({}),
+  up: object(change),
+  down: object(change),
+  restart: object(change),
+  wait: object<RequestFields["wait"]>({
+    ...namedServices,
+    wait: waitTarget,
+    verbose,
+  }),
+  ready: object(namedServices),
+  signal: object<RequestFields["signal"]>({
+    ...namedServices,
+    signal: described(
+      oneOf(SIGNALS, "a signal"),
+      (v) => `unknown signal ${JSON.stringify(v)}`,
+    ),
+  }),
+  pidof: object(namedServices),
+  rescan: object({}),
+  events: object<RequestFields["events"]>({
+    replay: optional(described(boolean, "replay must be a boolean")),
+  }),
+  shutdown: object({}),
+  reboot: object({}),
+};
+
+/** Every {@link Op}. */
+export const OPS: readonly Op[] = Object.keys(REQUESTS) as Op[];
+
+// --- Answers -------------------------------------------------------------------
 
 /** One service, as `list` reports it. */
 export interface ServiceStatus {
@@ -259,7 +369,7 @@ export interface DaemonInfo {
   pid1: boolean;
 }
 
-/** Result for one service of an `up`/`down`/`restart`/`wait`/`ready` request. */
+/** Result for one service of a request that acts on services. */
 export interface ServiceResult {
   /** The service. */
   name: string;
@@ -272,39 +382,6 @@ export interface ServiceResult {
   ok: boolean;
 }
 
-/** Error codes carried by failed responses. */
-export type ErrorCode =
-  /** A service name matched nothing (and could not be created). */
-  | "no-such-service"
-  /** A service name is invalid or too long. */
-  | "bad-name"
-  /** The line was not valid JSON or lacked required fields. */
-  | "bad-request"
-  /** The `op` is not known to this daemon. */
-  | "unknown-op"
-  /** The request line exceeded {@link MAX_REQUEST_BYTES}. */
-  | "too-long"
-  /** The daemon is shutting down and refuses the request. */
-  | "shutting-down"
-  /** A bug in the daemon; it logged the details on its stderr. */
-  | "internal"
-  /** Too many clients: the daemon turned this connection away. */
-  | "busy";
-
-/** Every {@link ErrorCode} this daemon sends (checked complete by the compiler). */
-export const ERROR_CODES: readonly ErrorCode[] = Object.keys(
-  {
-    "no-such-service": true,
-    "bad-name": true,
-    "bad-request": true,
-    "unknown-op": true,
-    "too-long": true,
-    "shutting-down": true,
-    "internal": true,
-    "busy": true,
-  } satisfies Record<ErrorCode, true>,
-) as ErrorCode[];
-
 /** A service argument that failed while the others were served. */
 export interface ServiceError {
   /** The argument as the request gave it. */
@@ -314,6 +391,63 @@ export interface ServiceError {
   /** The reason, for people. */
   message: string;
 }
+
+/** Answers that may serve some service arguments and not others. */
+interface Partly {
+  /**
+   * Service arguments that could not be served while others were (unknown,
+   * bad name), in the order given. Absent when every argument was served.
+   */
+  errors?: ServiceError[];
+}
+
+/** Per-service results. */
+interface Acted extends Partly {
+  results: ServiceResult[];
+}
+
+/** The fields of each op's successful answer, besides `ok` and `id`. */
+export interface ResponseFields {
+  list: Partly & { services: ServiceStatus[] };
+  status: Partly & { details: ServiceDetail[] };
+  info: { info: DaemonInfo };
+  up: Acted;
+  down: Acted;
+  restart: Acted;
+  wait: Acted;
+  ready: Acted;
+  signal: Acted;
+  /** name -> pid or null. */
+  pidof: Partly & { pids: Record<string, number | null> };
+  rescan: Record<never, never>;
+  events: Record<never, never>;
+  shutdown: Record<never, never>;
+  reboot: Record<never, never>;
+}
+
+/** The successful final response to a request of op `O`. */
+export type OkResponse<O extends Op = Op> = O extends Op ?
+    & {
+      /** The request's `id`, if it had one. */
+      id?: string | number;
+      /** Always true: the request succeeded. */
+      ok: true;
+    }
+    & ResponseFields[O]
+  : never;
+
+/** Every field of some op's answer. */
+type AnyFields = (
+  ResponseFields[Op] extends infer F
+    ? (F extends unknown ? (fields: F) => void : never)
+    : never
+) extends (fields: infer I) => void ? { [K in keyof I]: I[K] }
+  : never;
+
+/** A successful final response of some op, read without knowing which. */
+export type AnyOkResponse =
+  & { id?: string | number; ok: true }
+  & Partial<AnyFields>;
 
 /** A failed request. */
 export interface ErrorResponse {
@@ -325,33 +459,10 @@ export interface ErrorResponse {
   error: { code: ErrorCode; message: string; service?: string };
 }
 
-/** A successful final response; which fields are present depends on `op`. */
-export interface OkResponse {
-  /** The request's `id`, if it had one. */
-  id?: string | number;
-  /** Always true: the request succeeded. */
-  ok: true;
-  /** `list`. */
-  services?: ServiceStatus[];
-  /** `status`. */
-  details?: ServiceDetail[];
-  /** `info`. */
-  info?: DaemonInfo;
-  /** `up`/`down`/`restart`/`wait`/`ready`/`signal`. */
-  results?: ServiceResult[];
-  /** `pidof`: name -> pid or null. */
-  pids?: Record<string, number | null>;
-  /**
-   * Service arguments that could not be served while others were (unknown,
-   * bad name), in the order given. Absent when every argument was served.
-   */
-  errors?: ServiceError[];
-}
-
 /** A final response line. */
 export type Response = OkResponse | ErrorResponse;
 
-/** A streamed line of a `events` or verbose waiting request. */
+/** A streamed line of an `events` or verbose waiting request. */
 export interface EventLine {
   /** The `id` of the request this line belongs to, if it had one. */
   id?: string | number;
@@ -362,41 +473,111 @@ export interface EventLine {
 /** Any line the daemon writes. */
 export type ServerLine = Response | EventLine;
 
-// --- Validation at run time ---------------------------------------------------
+const state = oneOf(STATES, "a state");
+const pid = nullable(number);
 
-/** Every {@link Op}, for validating requests at run time (checked complete). */
-export const OPS: readonly Op[] = Object.keys(
-  {
-    "list": true,
-    "status": true,
-    "info": true,
-    "up": true,
-    "down": true,
-    "restart": true,
-    "wait": true,
-    "ready": true,
-    "signal": true,
-    "pidof": true,
-    "rescan": true,
-    "events": true,
-    "shutdown": true,
-    "reboot": true,
-  } satisfies Record<Op, true>,
-) as Op[];
+const statusFields: ShapeOf<ServiceStatus> = {
+  name: string,
+  state,
+  pid,
+  wstatus: number,
+  seconds: number,
+};
 
-/** Ops whose `services` field is required. */
-const NEEDS_SERVICES = new Set<Op>([
-  "up",
-  "down",
-  "restart",
-  "wait",
-  "ready",
-  "signal",
-  "pidof",
-]);
+const serviceDetail = object<ServiceDetail>({
+  ...statusFields,
+  uptime: nullable(number),
+  restarts: number,
+  lastExit: nullable(string),
+  logger: nullable(string),
+  readiness: either(oneOf(["timer", "manual"], "a readiness"), number),
+  reason: nullable(string),
+});
 
-/** Ops that name services at all. */
-const NAMES_SERVICES = new Set<Op>([...NEEDS_SERVICES, "list", "status"]);
+const serviceEvent = object<ServiceEvent>({
+  name: string,
+  state,
+  pid,
+  time: number,
+});
+
+const daemonInfo = object<DaemonInfo>({
+  pid: number,
+  protocol: number,
+  version: string,
+  services: number,
+  reaps: number,
+  svReaps: number,
+  fds: number,
+  rss: number,
+  boot: number,
+  uptime: number,
+  dir: string,
+  pid1: boolean,
+});
+
+/**
+ * An error code as a client reads it: a code it does not know (from a newer
+ * daemon) is kept as it is, typed as the codes this one sends.
+ */
+const errorCode = string as Schema<string> as Schema<ErrorCode>;
+
+const partly: ShapeOf<Partly> = {
+  errors: optional(array(object<ServiceError>({
+    service: string,
+    code: errorCode,
+    message: string,
+  }))),
+};
+
+const acted: ShapeOf<Acted> = {
+  ...partly,
+  results: array(object<ServiceResult>({ name: string, state, ok: boolean })),
+};
+
+/** The fields of each op's answer (the compiler checks each). */
+const RESPONSES: { [O in Op]: ShapeOf<ResponseFields[O]> } = {
+  list: { ...partly, services: array(object(statusFields)) },
+  status: { ...partly, details: array(serviceDetail) },
+  info: { info: daemonInfo },
+  up: acted,
+  down: acted,
+  restart: acted,
+  wait: acted,
+  ready: acted,
+  signal: acted,
+  pidof: { ...partly, pids: record(pid) },
+  rescan: {},
+  events: {},
+  shutdown: {},
+  reboot: {},
+};
+
+const responseSchemas = Object.fromEntries(
+  OPS.map((op) => [op, object(RESPONSES[op] as ShapeOf<unknown>)]),
+) as { [O in Op]: Schema<ResponseFields[O]> };
+
+/** Every field any op's answer has, each checked when present. */
+const anyOk: Schema<Partial<AnyFields>> = object(
+  partial(Object.assign({}, ...Object.values(RESPONSES)) as ShapeOf<AnyFields>),
+);
+
+const errorResponse = object<ErrorResponse>({
+  id: optional(requestId),
+  ok: literal(false),
+  error: object<ErrorResponse["error"]>({
+    code: errorCode,
+    message: string,
+    service: optional(string),
+  }),
+});
+
+const eventLine = object<EventLine>({
+  id: optional(requestId),
+  event: serviceEvent,
+});
+
+// --- Reading lines ---------------------------------------------------------------
 
 /** Outcome of {@link parseRequest}. */
 export type ParsedRequest =
@@ -425,10 +606,11 @@ export interface ParseOptions {
 /**
  * Validate one request line (without its newline) as the daemon does:
  * a JSON object, a known `op`, the fields that op needs with the right
- * types, and service arguments that are valid names (control characters,
- * DEL and invalid UTF-8 refused) or absolute paths. Unknown fields are
- * ignored. A bad service argument does not refuse the request while
- * another one is good: it is listed in `rejected` instead (partial failure).
+ * types ({@link REQUESTS}), and service arguments that are valid names
+ * (control characters, DEL and invalid UTF-8 refused) or absolute paths.
+ * Unknown fields are dropped. A bad service argument does not refuse the
+ * request while another one is good: it is listed in `rejected` instead
+ * (partial failure).
  *
  * @example
  * ```ts
@@ -448,94 +630,54 @@ export function parseRequest(
     value = undefined;
   }
   if (!isObject(value)) {
-    return refuse("bad-request", "request is not a JSON object");
+    return refuse({
+      code: "bad-request",
+      message: "request is not a JSON object",
+    });
   }
-  const rawId = value.id;
-  const idOk = rawId === undefined || typeof rawId === "string" ||
-    (typeof rawId === "number" && Number.isFinite(rawId));
-  const id = idOk ? rawId as string | number | undefined : undefined;
-  const fail = (code: ErrorCode, message: string, service?: string) =>
-    refuse(code, message, id, service);
-  if (!idOk) return fail("bad-request", "id must be a string or a number");
+  const checkedId = optional(requestId).check(value.id);
+  if (!checkedId.ok) {
+    return refuse({ code: "bad-request", message: checkedId.failure.message });
+  }
+  const id = checkedId.value;
+  const fail = (error: ErrorResponse["error"]) => refuse(error, id);
   const op = value.op;
-  if (op === undefined) return fail("bad-request", 'request lacks "op"');
+  if (op === undefined) {
+    return fail({ code: "bad-request", message: 'request lacks "op"' });
+  }
   if (typeof op !== "string") {
-    return fail("bad-request", '"op" must be a string');
+    return fail({ code: "bad-request", message: '"op" must be a string' });
   }
-  if (!(OPS as readonly string[]).includes(op)) {
-    return fail("unknown-op", `unknown op ${JSON.stringify(op)}`);
+  if (!Object.hasOwn(REQUESTS, op)) {
+    return fail({
+      code: "unknown-op",
+      message: `unknown op ${JSON.stringify(op)}`,
+    });
   }
-  const fields: Record<string, unknown> = { op };
-  if (id !== undefined) fields.id = id;
+  const fields = REQUESTS[op as Op].parse(value);
+  if (!fields.ok) return fail({ code: "bad-request", message: fields.problem });
+  const request: { op: string; services?: string[] } = {
+    op,
+    ...(id === undefined ? {} : { id }),
+    ...fields.value,
+  };
   const rejected: ServiceError[] = [];
-  if (NAMES_SERVICES.has(op as Op)) {
-    const services = value.services;
-    if (services !== undefined || NEEDS_SERVICES.has(op as Op)) {
-      if (
-        !Array.isArray(services) || services.some((s) => typeof s !== "string")
-      ) {
-        return fail("bad-request", "services must be a list of names");
-      }
-      const good: string[] = [];
-      for (const ref of services as string[]) {
-        const problem = refProblem(ref, opts.lossy === true);
-        if (problem === null) good.push(ref);
-        else {rejected.push({
-            service: ref,
-            code: "bad-name",
-            message: problem,
-          });}
-      }
-      if (good.length === 0 && rejected.length > 0) {
-        const first = rejected[0];
-        return fail(first.code, first.message, first.service);
-      }
-      fields.services = good;
+  if (request.services !== undefined) {
+    const good: string[] = [];
+    for (const ref of request.services) {
+      const problem = refProblem(ref, opts);
+      if (problem === null) good.push(ref);
+      else rejected.push({ service: ref, code: "bad-name", message: problem });
     }
-    if (value.hint !== undefined) {
-      if (typeof value.hint !== "string") {
-        return fail("bad-request", "hint must be a string");
-      }
-      fields.hint = value.hint;
-    }
+    if (good.length === 0 && rejected.length > 0) return fail(rejected[0]);
+    request.services = good;
   }
-  if (op === "up" || op === "down" || op === "restart" || op === "wait") {
-    const wait = value.wait;
-    if (wait !== undefined || op === "wait") {
-      if (!(WAIT_TARGETS as readonly unknown[]).includes(wait)) {
-        return fail(
-          "bad-request",
-          `wait must be one of ${WAIT_TARGETS.join(", ")}`,
-        );
-      }
-      fields.wait = wait;
-    }
-    const verbose = flag(value, "verbose");
-    if (verbose === null) {
-      return fail("bad-request", "verbose must be a boolean");
-    }
-    if (verbose) fields.verbose = true;
-  }
-  if (op === "signal") {
-    if (!(SIGNALS as readonly unknown[]).includes(value.signal)) {
-      return fail(
-        "bad-request",
-        `unknown signal ${JSON.stringify(value.signal)}`,
-      );
-    }
-    fields.signal = value.signal;
-  }
-  if (op === "events") {
-    const replay = flag(value, "replay");
-    if (replay === null) return fail("bad-request", "replay must be a boolean");
-    if (replay) fields.replay = true;
-  }
-  // Every field was checked above, op by op.
-  return { ok: true, request: fields as unknown as Request, rejected };
+  // `op` picked the schema that checked the fields.
+  return { ok: true, request: request as Request, rejected };
 }
 
 /** Why a service argument is refused, or null when it may be resolved. */
-function refProblem(ref: string, lossy: boolean): string | null {
+function refProblem(ref: string, { lossy }: ParseOptions): string | null {
   if (lossy && ref.includes("\uFFFD")) return "name is not valid UTF-8";
   if (ref.startsWith("/")) {
     return ref.includes("\0") ? "path contains a NUL byte" : null;
@@ -543,18 +685,12 @@ function refProblem(ref: string, lossy: boolean): string | null {
   return nameProblem(ref);
 }
 
-/** A boolean field: its value, false when absent, null when not a boolean. */
-function flag(value: Record<string, unknown>, key: string): boolean | null {
-  const v = value[key];
-  return v === undefined ? false : typeof v === "boolean" ? v : null;
-}
-
+/** A refusal of the whole request, echoing its `id` when it had one. */
 function refuse(
-  code: ErrorCode,
-  message: string,
+  error: { code: ErrorCode; message: string; service?: string },
   id?: string | number,
-  service?: string,
 ): ParsedRequest {
+  const { code, message, service } = error;
   const response: ErrorResponse = {
     ok: false,
     error: service === undefined
@@ -565,20 +701,20 @@ function refuse(
   return { ok: false, response };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Outcome of {@link parseServerLine}. */
-export type ParsedServerLine =
-  | { ok: true; line: ServerLine }
+/** Outcome of {@link parseServerLine} and {@link checkResponse}. */
+export type ParsedServerLine<
+  L = AnyOkResponse | ErrorResponse | EventLine,
+> =
+  | { ok: true; line: L }
   | { ok: false; problem: string };
 
 /**
  * Validate one line the daemon wrote (without its newline): an
- * {@link EventLine} or a {@link Response} whose fields have the documented
- * types. Unknown fields are ignored, and an error `code` this client does
- * not know is kept as it is, so a newer daemon's answers still read.
+ * {@link EventLine}, an {@link ErrorResponse}, or a successful answer of
+ * some op, each field any op's answer has checked when present (see
+ * {@link checkResponse} for the answer to a known op). Unknown fields are
+ * dropped, and an error `code` this client does not know is kept as it is,
+ * so a newer daemon's answers still read.
  *
  * @example
  * ```ts
@@ -595,129 +731,50 @@ export function parseServerLine(line: string): ParsedServerLine {
   } catch {
     return { ok: false, problem: "not JSON" };
   }
-  const problem = serverLineProblem(value);
-  return problem === null
-    ? { ok: true, line: value as ServerLine }
-    : { ok: false, problem };
+  if (!isObject(value)) return { ok: false, problem: "not a JSON object" };
+  const checkedId = optional(either(string, number)).check(value.id);
+  if (!checkedId.ok) {
+    return { ok: false, problem: "id: not a string or a number" };
+  }
+  const id = checkedId.value === undefined ? {} : { id: checkedId.value };
+  if (value.ok === true && !("event" in value)) {
+    const fields = anyOk.parse(value);
+    if (!fields.ok) return fields;
+    const line: AnyOkResponse = { ...id, ok: true, ...fields.value };
+    return { ok: true, line };
+  }
+  const parsed = "event" in value
+    ? eventLine.parse(value)
+    : value.ok === false
+    ? errorResponse.parse(value)
+    : null;
+  if (parsed === null) {
+    return { ok: false, problem: 'neither an event nor an answer ("ok")' };
+  }
+  return parsed.ok ? { ok: true, line: parsed.value } : parsed;
 }
 
-/** A field check: null when fine, else what is wrong. */
-type Check = (value: unknown) => string | null;
-
-const isString: Check = (v) => typeof v === "string" ? null : "not a string";
-const isNumber: Check = (v) =>
-  typeof v === "number" && Number.isFinite(v) ? null : "not a number";
-const isBoolean: Check = (v) => typeof v === "boolean" ? null : "not a boolean";
-const isState: Check = (v) =>
-  (STATES as readonly unknown[]).includes(v) ? null : "not a state";
-const orNull = (check: Check): Check => (v) => v === null ? null : check(v);
-const isPid = orNull(isNumber);
-
-function shape(fields: Record<string, Check>): Check {
-  return (v) => {
-    if (!isObject(v)) return "not an object";
-    for (const [key, check] of Object.entries(fields)) {
-      const problem = check(v[key]);
-      if (problem !== null) return `${key}: ${problem}`;
-    }
-    return null;
+/**
+ * A successful answer read by {@link parseServerLine}, checked as the
+ * answer to a request of op `op`: the fields that op's answer must have.
+ *
+ * @example
+ * ```ts
+ * import { checkResponse } from "./protocol.ts";
+ * console.assert(checkResponse("pidof", { ok: true, pids: { web: 42 } }).ok);
+ * console.assert(!checkResponse("pidof", { ok: true }).ok);
+ * ```
+ */
+export function checkResponse<O extends Op>(
+  op: O,
+  response: AnyOkResponse,
+): ParsedServerLine<OkResponse<O>> {
+  const fields = responseSchemas[op].parse(response);
+  if (!fields.ok) return fields;
+  const id = response.id === undefined ? {} : { id: response.id };
+  // The schema of `op` checked the fields.
+  return {
+    ok: true,
+    line: { ...id, ok: true, ...fields.value } as OkResponse<O>,
   };
-}
-
-function listOf(check: Check): Check {
-  return (v) => {
-    if (!Array.isArray(v)) return "not a list";
-    for (const [i, item] of v.entries()) {
-      const problem = check(item);
-      if (problem !== null) return `[${i}] ${problem}`;
-    }
-    return null;
-  };
-}
-
-const STATUS_FIELDS = {
-  name: isString,
-  state: isState,
-  pid: isPid,
-  wstatus: isNumber,
-  seconds: isNumber,
-};
-
-const isEvent = shape({
-  name: isString,
-  state: isState,
-  pid: isPid,
-  time: isNumber,
-});
-
-const isReadiness: Check = (v) =>
-  v === "timer" || v === "manual" ? null : isNumber(v);
-
-/** The checks of each optional field of an {@link OkResponse}. */
-const OK_FIELDS: Record<string, Check> = {
-  services: listOf(shape(STATUS_FIELDS)),
-  details: listOf(shape({
-    ...STATUS_FIELDS,
-    uptime: orNull(isNumber),
-    restarts: isNumber,
-    lastExit: orNull(isString),
-    logger: orNull(isString),
-    readiness: isReadiness,
-    reason: orNull(isString),
-  })),
-  info: shape({
-    pid: isNumber,
-    protocol: isNumber,
-    version: isString,
-    services: isNumber,
-    reaps: isNumber,
-    svReaps: isNumber,
-    fds: isNumber,
-    rss: isNumber,
-    boot: isNumber,
-    uptime: isNumber,
-    dir: isString,
-    pid1: isBoolean,
-  }),
-  results: listOf(shape({ name: isString, state: isState, ok: isBoolean })),
-  pids: (v) => {
-    if (!isObject(v)) return "not an object";
-    for (const [name, pid] of Object.entries(v)) {
-      if (isPid(pid) !== null) return `${name}: not a pid`;
-    }
-    return null;
-  },
-  errors: listOf(
-    shape({ service: isString, code: isString, message: isString }),
-  ),
-};
-
-function serverLineProblem(v: unknown): string | null {
-  if (!isObject(v)) return "not a JSON object";
-  if (
-    v.id !== undefined && isString(v.id) !== null && isNumber(v.id) !== null
-  ) {
-    return "id: not a string or a number";
-  }
-  if ("event" in v) {
-    const problem = isEvent(v.event);
-    return problem === null ? null : `event: ${problem}`;
-  }
-  if (v.ok === true) {
-    for (const [key, check] of Object.entries(OK_FIELDS)) {
-      if (v[key] === undefined) continue;
-      const problem = check(v[key]);
-      if (problem !== null) return `${key}: ${problem}`;
-    }
-    return null;
-  }
-  if (v.ok === false) {
-    const problem = shape({ code: isString, message: isString })(v.error);
-    if (problem !== null) return `error: ${problem}`;
-    const service = (v.error as Record<string, unknown>).service;
-    return service === undefined || typeof service === "string"
-      ? null
-      : "error: service: not a string";
-  }
-  return 'neither an event nor an answer ("ok")';
 }

@@ -406,6 +406,41 @@ Deno.test("an answer lacking its payload is a protocol error", async () => {
   using nitro = await NitroClient.connect(daemon.path);
   const error = await rejection(nitro.list());
   assert.ok(error instanceof NitroError && error.code === "protocol");
+  // The raw request too: an answer is checked as the answer to its op.
+  const raw = await rejection(nitro.send({ op: "pidof", services: ["a"] }));
+  assert.ok(raw instanceof NitroError && raw.code === "protocol");
+  assert.match(raw.message, /pids: not an object/);
+  // An op whose answer has no payload is served by a bare `ok`.
+  await nitro.rescan();
+});
+
+Deno.test("NitroError takes the service, the answer and the cause as options", () => {
+  const cause = new Error("below");
+  const response = { ok: true as const, pids: { a: 1 } };
+  const e = new NitroError("no-such-service", "no such service", {
+    service: "x",
+    response,
+    cause,
+  });
+  assert.equal(e.code, "no-such-service");
+  assert.equal(e.message, "no such service");
+  assert.equal(e.service, "x");
+  assert.equal(e.response, response);
+  assert.equal(e.cause, cause);
+  const bare = new NitroError("protocol", "bad");
+  assert.equal(bare.service, undefined);
+  assert.equal(bare.response, undefined);
+  assert.equal(bare.cause, undefined);
+});
+
+Deno.test("mod.ts exports the client API, not the daemon's side", async () => {
+  const mod = await import("../mod.ts");
+  for (const name of ["NitroClient", "NitroError", "socketPath", "STATES"]) {
+    assert.ok(name in mod, name);
+  }
+  for (const name of ["parseRequest", "parseServerLine", "checkResponse"]) {
+    assert.equal(name in mod, false, name);
+  }
 });
 
 Deno.test("events() streams on its own connection and closes it on break", async () => {

@@ -3,7 +3,9 @@
  * a scripted supervisor: daemon bugs answered `internal` and logged,
  * backpressure and the byte bound on queued output, silent connections
  * closed, the longest idle giving way, `busy` refusals, the separate limit
- * of `events` followers.
+ * of `events` followers; per connection, the bound on requests in flight
+ * and on the memory of parked waits, waiting connections giving way, and
+ * one client's pipelined requests never holding up another's.
  *
  * @module
  */
@@ -16,7 +18,8 @@ import {
   serveControl,
 } from "../src/daemon/control.ts";
 import { DirectoryIndex } from "../src/daemon/dir_index.ts";
-import type { ServiceEvent } from "../src/protocol.ts";
+import type { ServiceEvent, State } from "../src/protocol.ts";
+import { WAIT_BYTES } from "../src/daemon/control/requests.ts";
 import { connect, LineReader, writeAll } from "./helpers/daemon.ts";
 import { eventually } from "./helpers/nitro.ts";
 
@@ -28,9 +31,15 @@ class FakeSupervisor implements ControlSupervisor {
   readonly svReaps = 0;
   readonly bootTime = 0;
   readonly stopping = false;
-  readonly directories = new DirectoryIndex();
+  directories: { resolve(path: string): Promise<string[]> } =
+    new DirectoryIndex();
   readonly listeners = new Set<(e: ServiceEvent) => void>();
+  /** States other than UP. */
+  readonly states = new Map<string, State>();
   namesCalls = 0;
+  rescans = 0;
+  /** Called at each rescan. */
+  onRescan = () => {};
   broken = false;
   #names: string[];
 
@@ -54,7 +63,7 @@ class FakeSupervisor implements ControlSupervisor {
   status(name: string) {
     if (!this.has(name)) return null;
     return {
-      state: "UP" as const,
+      state: this.states.get(name) ?? "UP",
       pid: 100,
       wstatus: 0,
       since: 0,
@@ -71,13 +80,21 @@ class FakeSupervisor implements ControlSupervisor {
   signal() {
     return true;
   }
-  rescan() {}
+  rescan() {
+    this.rescans++;
+    this.onRescan();
+  }
   subscribe(listener: (e: ServiceEvent) => void) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
   emit(event: ServiceEvent) {
     for (const l of this.listeners) l(event);
+  }
+  /** `name` goes to `state`, and says so. */
+  enter(name: string, state: State) {
+    this.states.set(name, state);
+    this.emit({ name, state, pid: null, time: 0 });
   }
 }
 
@@ -242,32 +259,209 @@ Deno.test("silent connections are closed; when full, the longest idle gives way"
   }
 });
 
-Deno.test("all clients busy: a new one is refused with `busy`, then served once one ends", async () => {
+/** A line asking to wait until `service` is DOWN (the fake keeps it UP). */
+function waitLine(id: number | string, service: string): string {
+  return JSON.stringify({ id, op: "wait", services: [service], wait: "down" }) +
+    "\n";
+}
+
+Deno.test("all clients waiting: a new one is served, the one waiting longest is told `busy`", async () => {
   const sup = new FakeSupervisor(1);
   const s = await server(sup, { clients: 3 });
   try {
-    // Waits for a state the fake never reaches: always in flight.
+    const waiting = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await s.open();
+      await writeAll(c, waitLine(i, "svc0"));
+      await eventually(() => sup.listeners.size === i + 1, 5000, "waits");
+      waiting.push(c);
+    }
+    const fresh = await s.open();
+    await writeAll(fresh, '{"id":"f","op":"list"}\n');
+    assert.equal((await new LineReader(fresh).next())?.id, "f");
+    assert.deepEqual(await drain(waiting[0]), [{
+      ok: false,
+      error: {
+        code: "busy",
+        message: "too many clients: closed to make room for a new one",
+      },
+    }]);
+    assert.equal(sup.listeners.size, 2, "its wait is gone");
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("when full, an idle client gives way before a waiting one", async () => {
+  const sup = new FakeSupervisor(1);
+  const s = await server(sup, { clients: 2 });
+  try {
+    const waiting = await s.open();
+    await writeAll(waiting, waitLine(1, "svc0"));
+    await eventually(() => sup.listeners.size === 1, 5000, "the wait");
+    const idle = await s.open();
+    await writeAll(idle, '{"id":"i","op":"list"}\n');
+    assert.equal((await new LineReader(idle).next())?.id, "i");
+    const fresh = await s.open();
+    await writeAll(fresh, '{"id":"f","op":"list"}\n');
+    assert.equal((await new LineReader(fresh).next())?.id, "f");
+    const gone = await drain(idle);
+    assert.equal((gone[0].error as { code: string }).code, "busy");
+    sup.enter("svc0", "DOWN");
+    assert.equal((await new LineReader(waiting).next())?.id, 1);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("all clients busy with requests: a new one is refused with `busy`, then served once one ends", async () => {
+  const sup = new FakeSupervisor(1);
+  // Paths that never resolve: the requests stay in progress.
+  const stuck = Promise.withResolvers<string[]>();
+  sup.directories = { resolve: () => stuck.promise };
+  const s = await server(sup, { clients: 3 });
+  try {
     const busy = [];
     for (let i = 0; i < 3; i++) {
       const c = await s.open();
-      await writeAll(
-        c,
-        '{"op":"wait","services":["svc0"],"wait":"down"}\n',
-      );
+      await writeAll(c, '{"op":"pidof","services":["/srv/x"]}\n');
       busy.push(c);
     }
-    await eventually(() => sup.listeners.size === 3, 5000, "waits");
-    const refused = await drain(await s.open());
-    assert.equal(refused.length, 1);
-    assert.deepEqual(refused[0].error, {
-      code: "busy",
-      message: "too many clients: 3 connections are busy",
-    });
-    busy[0].close();
-    await eventually(() => sup.listeners.size === 2, 5000, "a wait to end");
+    // The refusal may come before the last request is read: try until
+    // every connection is seen busy.
+    let refused: Record<string, unknown>[] = [];
+    await eventually(
+      async () => {
+        refused = await drain(await s.open());
+        return (refused[0]?.error as { code?: string })?.code === "busy";
+      },
+      5000,
+      "a refusal",
+    );
+    assert.deepEqual(refused, [{
+      ok: false,
+      error: {
+        code: "busy",
+        message: "too many clients: 3 connections are busy",
+      },
+    }]);
+    // Their requests end: the connections are idle, and give way.
+    stuck.resolve([]);
+    await eventually(
+      async () => {
+        const conn = await s.open();
+        await writeAll(conn, '{"id":1,"op":"list"}\n');
+        return (await new LineReader(conn).next())?.ok === true;
+      },
+      5000,
+      "a client served",
+    );
+  } finally {
+    stuck.resolve([]);
+    await s.close();
+  }
+});
+
+/**
+ * Pipeline `count` waits on one connection (wait i on svc<i>), then a
+ * list; end them one by one and check the answers come in order, never
+ * more than `most` waits held at once: the list is read, and answered,
+ * only once fewer are.
+ */
+async function pipelinedWaits(
+  limits: Parameters<typeof server>[1],
+  count: number,
+  most: number,
+) {
+  const sup = new FakeSupervisor(count);
+  const s = await server(sup, limits);
+  try {
     const conn = await s.open();
-    await writeAll(conn, '{"id":1,"op":"list"}\n');
-    assert.equal((await new LineReader(conn).next())?.ok, true);
+    let lines = "";
+    for (let i = 0; i < count; i++) lines += waitLine(i, `svc${i}`);
+    await writeAll(conn, lines + '{"id":"l","op":"list"}\n');
+    await eventually(() => sup.listeners.size === most, 5000, `${most} waits`);
+    const reader = new LineReader(conn);
+    for (let i = 0; i < count; i++) {
+      assert.ok(sup.listeners.size <= most, `${sup.listeners.size} waits`);
+      sup.enter(`svc${i}`, "DOWN");
+      const answer = await reader.next();
+      assert.equal(answer?.id, i, JSON.stringify(answer));
+      if (i === count - most) assert.equal((await reader.next())?.id, "l");
+    }
+  } finally {
+    await s.close();
+  }
+}
+
+Deno.test("one client pipelining waits: no more than `inFlight` are read at once", async () => {
+  await pipelinedWaits({ inFlight: 8 }, 100, 8);
+});
+
+Deno.test("one client pipelining waits: they count against its memory budget", async () => {
+  const pauseBytes = 10_000;
+  const line = waitLine(0, "svc0").length - 1;
+  // Reading stops once the parked waits hold the budget.
+  const most = Math.ceil(pauseBytes / (WAIT_BYTES + 2 * line));
+  assert.ok(most > 1 && most < 8);
+  await pipelinedWaits({ inFlight: 1000, pauseBytes }, 40, most);
+});
+
+Deno.test("200 pipelined slow requests do not hold up another client's list", async () => {
+  const sup = new FakeSupervisor(1);
+  const s = await server(sup);
+  try {
+    const flood = await s.open();
+    const other = await s.open();
+    let answered: Promise<Record<string, unknown> | null> | null = null;
+    let slow = 0;
+    sup.onRescan = () => {
+      slow++;
+      const until = performance.now() + 2;
+      while (performance.now() < until) { /* busy */ }
+      if (slow === 1) {
+        answered = writeAll(other, '{"id":"l","op":"list"}\n')
+          .then(() => new LineReader(other).next());
+      }
+    };
+    // Each `status` of a service path rescans here (the directory index is
+    // the fake's): 200 requests that take a while each.
+    sup.directories = {
+      resolve: () => {
+        sup.rescan();
+        return Promise.resolve(["svc0"]);
+      },
+    };
+    const line = '{"op":"status","services":["/srv/svc0"]}\n';
+    await writeAll(flood, line.repeat(200));
+    await eventually(() => answered !== null, 5000, "the first request");
+    const list = await answered!;
+    assert.equal(list?.id, "l");
+    assert.ok(slow < 200, `the list waited for ${slow} requests`);
+    const replies = new LineReader(flood);
+    for (let i = 0; i < 200; i++) {
+      assert.equal((await replies.next())?.ok, true);
+    }
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("200 pipelined rescans: every one answered, far fewer carried out", async () => {
+  const sup = new FakeSupervisor(1);
+  const s = await server(sup);
+  try {
+    const conn = await s.open();
+    await writeAll(conn, '{"op":"rescan"}\n'.repeat(200));
+    const replies = new LineReader(conn);
+    for (let i = 0; i < 200; i++) {
+      assert.equal((await replies.next())?.ok, true);
+    }
+    // Each rescan began after the lines before it were read.
+    assert.ok(sup.rescans < 10, `${sup.rescans} rescans`);
+    await writeAll(conn, '{"op":"rescan"}\n');
+    assert.equal((await replies.next())?.ok, true);
+    assert.ok(sup.rescans >= 2, "a rescan sent later is carried out");
   } finally {
     await s.close();
   }

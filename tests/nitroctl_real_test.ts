@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { NitroClient, NitroError } from "../mod.ts";
 import { parseExposition } from "./helpers/exposition.ts";
 import { eventually, Nitro } from "./helpers/nitro.ts";
+import { Lines, spawnCtl } from "./helpers/daemon.ts";
 
 /** The regex of nitro's Prometheus exporter (issue 14, spec §6). */
 const LIST_LINE = /^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (\d+)\) (\d+)s$/;
@@ -267,12 +268,17 @@ Deno.test("status says so when a service's directory is gone", async () => {
   }
 });
 
-Deno.test("refused by a full nitro: nitroctl prints nitro's reason", async () => {
+Deno.test("made to give way by a full nitro: nitroctl prints nitro's reason", async () => {
   const n = await Nitro.create({ idle: { run: SLEEP, down: "" } });
   const conns: Deno.UnixConn[] = [];
+  await n.start();
+  const ctl = spawnCtl(n, ["-v", "wait-up", "idle"]);
+  const out = new Lines(ctl.stdout);
   try {
-    await n.start();
-    // Fill every client slot with a wait in flight (none idle to give way).
+    // nitroctl waits (its first line: the state it waits from), the
+    // longest of all: when the table is full it is the one to give way.
+    await eventually(() => out.lines.length > 0, 10_000, "nitroctl waiting");
+    // Fill the other client slots with waits, then ask for one more.
     // A verbose wait answers its first line at once: then it is in flight.
     const request = new TextEncoder().encode(
       JSON.stringify({
@@ -291,19 +297,21 @@ Deno.test("refused by a full nitro: nitroctl prints nitro's reason", async () =>
       const got = await conn.read(buffer);
       assert.ok(got !== null && got > 0, `wait ${i} answered nothing`);
     }
-    const run = await n.ctl(["list"]);
-    assert.equal(run.code, 111);
-    assert.match(run.stderr, /^nitroctl: too many clients[^\n]*\n$/);
-    assert.doesNotMatch(run.stderr, /Broken pipe/i);
-    // Room again once they go.
-    for (const conn of conns.splice(0)) conn.close();
-    await eventually(
-      async () => (await n.ctl(["list"])).code === 0,
-      10_000,
-      "a served list",
-    );
+    const errors = new Lines(ctl.stderr);
+    const { code } = await ctl.status;
+    await errors.done();
+    const text = errors.text;
+    assert.equal(code, 111);
+    assert.match(text, /^nitroctl: too many clients[^\n]*\n$/);
+    assert.doesNotMatch(text, /Broken pipe/i);
   } finally {
     for (const conn of conns) conn.close();
+    try {
+      ctl.kill("SIGKILL");
+    } catch {
+      // Ended already.
+    }
+    await out.done();
     await n.stop();
   }
 });

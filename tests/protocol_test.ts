@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import {
+  checkResponse,
   ERROR_CODES,
   OPS,
   parseRequest,
@@ -258,4 +259,52 @@ Deno.test("parseServerLine: malformed lines are told apart", () => {
   }
   const notJson = parseServerLine("{oops");
   assert.equal(notJson.ok, false);
+});
+
+Deno.test("checkResponse: an answer must have the fields of its op's", () => {
+  const payload: Record<string, object> = {
+    list: { services: [] },
+    status: { details: [] },
+    info: {
+      info: {
+        pid: 1,
+        protocol: 1,
+        version: "0.1.0",
+        services: 0,
+        reaps: 0,
+        svReaps: 0,
+        fds: 3,
+        rss: 1,
+        boot: 0,
+        uptime: 0,
+        dir: "/etc/nitro",
+        pid1: false,
+      },
+    },
+    up: { results: [] },
+    down: { results: [] },
+    restart: { results: [] },
+    wait: { results: [] },
+    ready: { results: [] },
+    signal: { results: [] },
+    pidof: { pids: {} },
+  };
+  for (const op of OPS) {
+    const fields = payload[op] ?? {};
+    const good = checkResponse(op, { id: 4, ok: true, ...fields });
+    assert.ok(good.ok, op);
+    assert.deepEqual(good.line, { id: 4, ok: true, ...fields });
+    if (Object.keys(fields).length > 0) {
+      const bare = checkResponse(op, { ok: true });
+      assert.equal(bare.ok, false, `${op} without its payload`);
+    }
+  }
+  // Another op's payload is not this op's.
+  assert.equal(checkResponse("list", { ok: true, pids: {} }).ok, false);
+  const partly = checkResponse("pidof", {
+    ok: true,
+    pids: { a: 1 },
+    errors: [{ service: "b", code: "no-such-service", message: "no" }],
+  });
+  assert.ok(partly.ok && partly.line.errors?.[0].service === "b");
 });

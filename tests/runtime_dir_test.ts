@@ -119,15 +119,28 @@ Deno.test("FIFO names: one path component", () => {
 Deno.test("what is at the socket path: only a stale socket of ours is removed", () => {
   const p = "/run/n.sock";
   const sock = (uid: number): Entry => ({ kind: "socket", uid, mode: 0o600 });
-  assert.equal(staleSocketAction(p, null, false, 5), "free");
-  assert.equal(staleSocketAction(p, sock(5), false, 5), "remove");
-  assert.deepEqual(staleSocketAction(p, sock(5), true, 5), {
-    refuse: "another nitro is running on /run/n.sock",
-  });
-  const foreign = staleSocketAction(p, sock(6), false, 5);
+  assert.equal(
+    staleSocketAction(p, { entry: null, live: false, uid: 5 }),
+    "free",
+  );
+  assert.equal(
+    staleSocketAction(p, { entry: sock(5), live: false, uid: 5 }),
+    "remove",
+  );
+  assert.deepEqual(
+    staleSocketAction(p, { entry: sock(5), live: true, uid: 5 }),
+    {
+      refuse: "another nitro is running on /run/n.sock",
+    },
+  );
+  const foreign = staleSocketAction(p, { entry: sock(6), live: false, uid: 5 });
   assert.match((foreign as { refuse: string }).refuse, /owned by uid 6/);
   for (const kind of ["file", "directory", "symlink", "fifo"] as const) {
-    const r = staleSocketAction(p, { kind, uid: 5, mode: 0o600 }, false, 5);
+    const r = staleSocketAction(p, {
+      entry: { kind, uid: 5, mode: 0o600 },
+      live: false,
+      uid: 5,
+    });
     assert.match(
       (r as { refuse: string }).refuse,
       new RegExp(`/run/n.sock exists and is a ${kind}, not a socket`),

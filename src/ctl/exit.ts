@@ -36,7 +36,7 @@ export const EXIT = {
  * ```ts
  * import { NitroError } from "../client.ts";
  * import { failure } from "./exit.ts";
- * const { status, message } = failure(new NitroError("no-such-service", "no such service", "web"));
+ * const { status, message } = failure(new NitroError("no-such-service", "no such service", { service: "web" }));
  * console.assert(status === 111 && message === "nitroctl: web: no such service");
  * ```
  */

@@ -55,7 +55,6 @@ export async function historySnapshot(path: string): Promise<HistorySnapshot> {
     throw new NitroError(
       "unreachable",
       `cannot reach nitro at ${path}: ${osMessage(error)}`,
-      undefined,
       { cause: error },
     );
   }
@@ -86,7 +85,7 @@ export async function historySnapshot(path: string): Promise<HistorySnapshot> {
         if (line.id === 1) events.push(line.event);
       } else if (!line.ok) {
         const { code, message, service } = line.error;
-        throw new NitroError(code, message, service);
+        throw new NitroError(code, message, { service });
       } else if (line.id === 2 && line.info) {
         return snapshot(events, line.info);
       }

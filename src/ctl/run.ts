@@ -12,10 +12,10 @@
 import {
   type NitroClient,
   NitroError,
-  type Outgoing,
+  type OutgoingOf,
   type SendOptions,
 } from "../client.ts";
-import type { OkResponse, ServiceEvent } from "../protocol.ts";
+import type { OkResponse, ServiceError, ServiceEvent } from "../protocol.ts";
 import type { CommandLine } from "./args.ts";
 import { EXIT, failure } from "./exit.ts";
 import { formatEvent, formatInfo, formatStatus } from "./format.ts";
@@ -48,7 +48,7 @@ export async function runCommand(
 ): Promise<number> {
   const status = await runAction(client, line, target, io);
   // Paths that did not resolve here, reported as nitro's own errors are.
-  return partial({ ok: true, errors: target.errors }, status, io);
+  return partial({ errors: target.errors }, status, io);
 }
 
 /** {@link runCommand} for the arguments that resolved. */
@@ -68,20 +68,23 @@ async function runAction(
   const streaming: SendOptions = line.verbose ? { onEvent: printEvent } : {};
   const verbose = line.verbose ? { verbose: true } : {};
   /** Send a request whose answer is per-service results, and report them. */
-  const settle = async (request: Outgoing, kind: "wait" | "signal" = "wait") =>
+  const settle = async (
+    request: OutgoingOf<Acting>,
+    kind: "wait" | "signal" = "wait",
+  ) =>
     await report(client, await client.send(request, streaming), kind, line, io);
 
   switch (action.kind) {
     case "list": {
       const answer = await client.send({ op: "list", ...some });
-      const list = field(answer, "services");
+      const list = answer.services;
       if (line.json) print(list);
       else for (const s of list) io.out(formatStatus(s));
       return partial(answer, EXIT.ok, io);
     }
     case "status": {
       const answer = await client.send({ op: "status", ...some });
-      const details = field(answer, "details");
+      const details = answer.details;
       if (line.json) print(details);
       else {
         const { formatDetails } = await import("./status.ts");
@@ -96,7 +99,7 @@ async function runAction(
         import("./metrics.ts"),
       ]);
       // One write: a scraper reading a pipe never sees half an exposition.
-      io.out(formatMetrics(field(answer, "details"), info).trimEnd());
+      io.out(formatMetrics(answer.details, info).trimEnd());
       return EXIT.ok;
     }
     case "info": {
@@ -106,7 +109,7 @@ async function runAction(
       return EXIT.ok;
     }
     case "change": {
-      const request: Outgoing = action.wait === undefined
+      const request: OutgoingOf<Acting> = action.wait === undefined
         ? { op: action.op, ...named }
         : { op: action.op, ...named, wait: action.wait, ...verbose };
       return await settle(request);
@@ -128,7 +131,7 @@ async function runAction(
     case "pidof":
     case "check": {
       const answer = await client.send({ op: "pidof", ...named });
-      const pids = field(answer, "pids");
+      const pids = answer.pids;
       if (line.json) print(pids);
       else if (action.kind === "pidof") {
         for (const pid of Object.values(pids)) {
@@ -175,12 +178,12 @@ async function runAction(
  */
 async function report(
   client: NitroClient,
-  answer: OkResponse,
+  answer: OkResponse<Acting>,
   kind: "wait" | "signal",
   line: CommandLine,
   io: Output,
 ): Promise<number> {
-  const results = field(answer, "results");
+  const results = answer.results;
   if (line.json) io.out(JSON.stringify(results));
   const failed = results.filter((r) => !r.ok);
   const reasons = kind === "wait"
@@ -210,7 +213,7 @@ async function fatalReasons(
       op: "status",
       services: fatal.map((r) => r.name),
     });
-    for (const d of answer.details ?? []) {
+    for (const d of answer.details) {
       if (d.reason !== null) reasons.set(d.name, d.reason);
     }
   } catch {
@@ -223,25 +226,20 @@ async function fatalReasons(
  * Report each service argument nitro could not serve (after the output
  * for the others), and make the status 111 if there was one.
  */
-function partial(answer: OkResponse, status: number, io: Output): number {
+function partial(
+  answer: { errors?: ServiceError[] },
+  status: number,
+  io: Output,
+): number {
   const errors = answer.errors ?? [];
-  for (const e of errors) {
-    io.err(failure(new NitroError(e.code, e.message, e.service)).message);
+  for (const { code, message, service } of errors) {
+    io.err(failure(new NitroError(code, message, { service })).message);
   }
   return errors.length > 0 ? EXIT.unavailable : status;
 }
 
-/** A payload the answer must carry, or a protocol error. */
-function field<K extends "services" | "details" | "results" | "pids">(
-  answer: OkResponse,
-  key: K,
-): NonNullable<OkResponse[K]> {
-  const value = answer[key];
-  if (value === undefined) {
-    throw new NitroError("protocol", `nitro's answer lacks "${key}"`);
-  }
-  return value as NonNullable<OkResponse[K]>;
-}
+/** The ops whose answer is per-service results. */
+type Acting = "up" | "down" | "restart" | "wait" | "ready" | "signal";
 
 /**
  * A Shutdown/Reboot request whose connection drops has done its job: nitro

@@ -62,7 +62,7 @@ export function resolveServices(
   }
   if (services.length === 0 && errors.length > 0) {
     const { code, message, service } = errors[0];
-    throw new NitroError(code, message, service);
+    throw new NitroError(code, message, { service });
   }
   const target: ServiceArgs = paths && hint ? { services, hint } : { services };
   if (errors.length > 0) target.errors = errors;

@@ -23,11 +23,10 @@
  * @module
  */
 
+import { type ByteSink, WriteQueue } from "./write_queue.ts";
+
 /** Where the messages go (`Deno.stderr`, or a test's stand-in). */
-export interface ConsoleSink {
-  /** Write some of `bytes`; resolves with how many were written. */
-  write(bytes: Uint8Array): Promise<number>;
-}
+export type ConsoleSink = ByteSink;
 
 const encoder = new TextEncoder();
 
@@ -35,15 +34,8 @@ const encoder = new TextEncoder();
 export class ConsoleWriter {
   /** Most bytes waiting to be written; beyond, messages are dropped. */
   readonly maxBytes: number;
-  #sink: ConsoleSink;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
+  #queue: WriteQueue;
   #dropped = 0;
-  #writing = false;
-  /** The sink failed (closed, EPIPE): nobody is listening any more. */
-  #broken = false;
-  /** Called at the next completed write, by {@link flush}. */
-  #waiters: (() => void)[] = [];
 
   /**
    * A writer to `sink` holding at most `maxBytes` bytes back. The default
@@ -52,8 +44,13 @@ export class ConsoleWriter {
    * at most a megabyte.
    */
   constructor(sink: ConsoleSink, maxBytes = 1 << 20) {
-    this.#sink = sink;
     this.maxBytes = maxBytes;
+    this.#queue = new WriteQueue(sink, {
+      maxBytes,
+      // stderr is gone (closed, EPIPE): nothing more to say.
+      onError: () => {},
+      onEmpty: () => this.#reportDropped(),
+    });
   }
 
   /** Messages dropped because the console did not take them, not yet reported. */
@@ -68,15 +65,8 @@ export class ConsoleWriter {
 
   /** `text` as it is (part of a line, as nitro sometimes prints). */
   write(text: string): void {
-    if (this.#broken) return;
-    const bytes = encoder.encode(text);
-    if (this.#queued + bytes.length > this.maxBytes) {
-      this.#dropped++;
-      return;
-    }
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
-    if (!this.#writing) void this.#drain();
+    if (this.#queue.broken) return;
+    if (!this.#queue.push(encoder.encode(text))) this.#dropped++;
   }
 
   /**
@@ -85,75 +75,16 @@ export class ConsoleWriter {
    * words before exit or exec. A slow console that keeps taking output is
    * waited for.
    */
-  async flush(ms: number): Promise<boolean> {
-    while (this.#writing) {
-      if (!(await this.#progress(ms))) return false;
-    }
-    return true;
+  flush(ms: number): Promise<boolean> {
+    return this.#queue.drained(ms);
   }
 
-  /** True at the next completed write (or the end), false after `ms`. */
-  #progress(ms: number): Promise<boolean> {
-    const { promise, resolve } = Promise.withResolvers<boolean>();
-    const wait = {
-      moved: false,
-      timer: undefined as ReturnType<typeof setTimeout> | undefined,
-    };
-    // Waiting first: under `deno test`, even setTimeout may let the writes
-    // run to their end.
-    this.#waiters.push(() => {
-      wait.moved = true;
-      clearTimeout(wait.timer);
-      resolve(true);
-    });
-    wait.timer = setTimeout(() => resolve(false), ms);
-    if (wait.moved) clearTimeout(wait.timer);
-    return promise;
-  }
-
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    while (this.#queue.length > 0 && !this.#broken) {
-      const chunk = this.#take();
-      try {
-        for (let off = 0; off < chunk.length;) {
-          off += await this.#sink.write(chunk.subarray(off));
-          this.#wake(); // it moves: whoever flushes waits on
-        }
-      } catch {
-        this.#broken = true; // stderr is gone: nothing more to say
-      }
-      this.#queued -= chunk.length;
-      if (this.#queue.length === 0 && this.#dropped > 0 && !this.#broken) {
-        const note = `- nitro: the console held up output; ` +
-          `${this.#dropped} messages dropped\n`;
-        this.#dropped = 0;
-        const bytes = encoder.encode(note);
-        this.#queue.push(bytes);
-        this.#queued += bytes.length;
-      }
-    }
-    this.#queue = [];
-    this.#queued = 0;
-    this.#writing = false;
-    this.#wake();
-  }
-
-  /** Tell whoever waits in {@link flush} that output moved. */
-  #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  /** Everything queued, as one buffer: one write for a burst of lines. */
-  #take(): Uint8Array {
-    const parts = this.#queue.splice(0);
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const part of parts) {
-      out.set(part, off);
-      off += part.length;
-    }
-    return out;
+  /** Once output flows again: say how much was lost while it did not. */
+  #reportDropped(): void {
+    if (this.#dropped === 0) return;
+    const note = `- nitro: the console held up output; ` +
+      `${this.#dropped} messages dropped\n`;
+    this.#dropped = 0;
+    this.#queue.push(encoder.encode(note));
   }
 }

@@ -25,16 +25,23 @@ import {
   UnsafePath,
 } from "./runtime_dir.ts";
 
+/** What is found at the socket's path, for {@link staleSocketAction}. */
+export interface FoundAtSocket {
+  /** The entry there, or null: nothing. */
+  entry: Entry | null;
+  /** Whether something answers on it (only asked of sockets). */
+  live: boolean;
+  /** nitro's own uid. */
+  uid: number;
+}
+
 /**
  * What to do with what is found at the socket's path before binding:
  * nothing (free), remove it (a stale socket of ours), or refuse (message).
- * `live` tells whether something answers on it (only asked of sockets).
  */
 export function staleSocketAction(
   path: string,
-  entry: Entry | null,
-  live: boolean,
-  uid: number,
+  { entry, live, uid }: FoundAtSocket,
 ): "free" | "remove" | { refuse: string } {
   if (entry === null) return "free";
   if (entry.kind !== "socket") {
@@ -76,7 +83,7 @@ export async function listenControl(path: string): Promise<ControlSocket> {
   }
   const entry = lstatEntry(sock);
   const live = entry?.kind === "socket" && await isLive(sock);
-  const action = staleSocketAction(sock, entry, live, uid);
+  const action = staleSocketAction(sock, { entry, live, uid });
   if (typeof action === "object") throw new UnsafePath(action.refuse);
   if (action === "remove") Deno.removeSync(sock);
 
