@@ -328,11 +328,16 @@ Deno.test("restart: RESTART then UP with a new process; up while SHUTDOWN become
   writeServices(n.dir, {
     r1: { run: SLEEP },
     rs: { setup: sh(`echo x >> ${R}/rs.count`, "exec sleep 1000"), run: SLEEP },
+    // Its finish waits for the test to open the gate (a FIFO): up comes
+    // while it runs, whatever the load.
     r2: {
       run: SLEEP,
-      finish: sh(`echo "$1 $2" >> ${R}/r2.finish`, "sleep 2"),
+      finish: sh(`echo "$1 $2" >> ${R}/r2.finish`, `read _ < ${R}/r2.gate`),
     },
   });
+  const made = await new Deno.Command("mkfifo", { args: [`${R}/r2.gate`] })
+    .output();
+  assert.ok(made.success);
   const recorders: EventLog[] = [];
   try {
     await n.start();
@@ -349,14 +354,15 @@ Deno.test("restart: RESTART then UP with a new process; up while SHUTDOWN become
     await eventually(() => readOr(`${R}/rs.count`) === "x\nx\n");
     await log.waitFor((e) => e.name === "rs" && log.states("rs").length >= 3);
     assert.deepEqual(changes(log, "rs"), ["SETUP", "RESTART", "SETUP"]);
-    // r2's finish takes two seconds: up in the middle turns SHUTDOWN into
-    // RESTART, and it comes back.
+    // r2's finish runs until the gate opens: up in the middle turns
+    // SHUTDOWN into RESTART, and it comes back.
     const down = await n.ctl(["down", "r2"]);
     assert.equal(down.code, 0, down.stderr);
     assert.equal((await n.states()).r2.state, "SHUTDOWN");
     const again = await n.ctl(["up", "r2"]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await n.states()).r2.state, "RESTART");
+    await Deno.writeTextFile(`${R}/r2.gate`, "go\n");
 
     const restart = await restarting;
     assert.equal(restart.code, 0, restart.stderr);
