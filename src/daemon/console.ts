@@ -23,6 +23,8 @@
  * @module
  */
 
+import { reservedSink } from "./thread_reserve.ts";
+
 /** Where the messages go (`Deno.stderr`, or a test's stand-in). */
 export interface ConsoleSink {
   /** Write some of `bytes`; resolves with how many were written. */
@@ -159,4 +161,6 @@ export class ConsoleWriter {
 }
 
 /** nitro's stderr. */
-export const nitroConsole: ConsoleWriter = new ConsoleWriter(Deno.stderr);
+export const nitroConsole: ConsoleWriter = new ConsoleWriter(
+  reservedSink(Deno.stderr),
+);

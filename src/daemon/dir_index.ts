@@ -12,6 +12,7 @@
  */
 
 import { splitInstance } from "../config/names.ts";
+import { reserved } from "./thread_reserve.ts";
 
 /** The key of a directory: device and inode. */
 function keyOf(info: Deno.FileInfo): string | null {
@@ -105,7 +106,7 @@ export class DirectoryIndex {
   async resolve(path: string): Promise<string[]> {
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(path);
+      info = await reserved(() => Deno.stat(path));
     } catch {
       return [];
     }

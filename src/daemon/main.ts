@@ -15,6 +15,7 @@ import { inheritedFds } from "./inherited_fds.ts";
 import { listenControl } from "./socket.ts";
 import { liveChildren } from "./spawn.ts";
 import { type EndMode, Supervisor } from "./supervisor.ts";
+import { holdThreadReserve } from "./thread_reserve.ts";
 import type { Pid1 } from "../init/pid1.ts";
 
 /** Exit status for errors nitro cannot recover from (as nitroctl's 111). */
@@ -84,6 +85,7 @@ export async function main(
   // Before the socket exists: between its first answer and the signal
   // handlers below nothing may wait, or a SIGTERM then kills nitro outright.
   await closeInherited(pid1);
+  holdThreadReserve((line) => nitroConsole.say(line));
 
   const sock = socketPath();
   let listener: Deno.Listener;

@@ -358,7 +358,7 @@ let mkfifo: string | null = null;
  * The absolute path of `mkfifo`, found once: a root daemon must not run
  * whatever a PATH entry offers under that name (nor fail when PATH lacks it).
  */
-function mkfifoPath(): string {
+export function mkfifoPath(): string {
   if (mkfifo !== null) return mkfifo;
   for (const path of MKFIFO_CANDIDATES) {
     try {

@@ -52,6 +52,7 @@ import { EntryCache } from "./entry_cache.ts";
 import { kill } from "./kill.ts";
 import { LogWiring } from "./log_wiring.ts";
 import { startScript } from "./spawn.ts";
+import { spawnFailure } from "./spawn_error.ts";
 import { runSysScript } from "./sys_script.ts";
 
 export type { EndMode };
@@ -567,7 +568,7 @@ export class Supervisor {
           this.#spawn(e, effect.script, effect.args);
           return null;
         } catch (err) {
-          return { type: "spawn-failed", reason: message(err) };
+          return spawnFailure(err);
         }
       default:
         impossible("effect", effect);

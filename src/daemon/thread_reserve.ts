@@ -1,0 +1,161 @@
+/**
+ * One thread of Deno's blocking pool, kept for nitro for its whole life, so
+ * that nitro never has to create a thread while it runs: under pid
+ * exhaustion (a fork bomb in a pids cgroup, a container's `--pids-limit`)
+ * it could not, and Deno ends the process when it cannot.
+ *
+ * Deno carries out file operations that may block (`Deno.stderr.write`,
+ * `Deno.stat`, reads of files) on tokio's blocking pool. Its threads end
+ * after 10 s without work. When none is left, the next such operation
+ * creates one; if that fails (EAGAIN), tokio panics ("OS can't spawn worker
+ * thread") and Deno exits with "Deno could not start: unable to create
+ * worker threads". If at least one pool thread exists, a failed creation is
+ * harmless: the work waits in the pool's queue for a thread to free up.
+ *
+ * So a read is kept parked on a FIFO that only nitro holds: the thread that
+ * carries it out never ends. And after each blocking operation it starts,
+ * nitro {@link ThreadReserve.kick}s: one byte into the FIFO (written on the
+ * main thread, without the pool) ends the read, the freed thread takes the
+ * queued work, and the read is parked again behind it. Outside exhaustion a
+ * kick costs a pipe write and a read; nothing waits on a timer.
+ *
+ * The FIFO is made by mkfifo(1) in a private temporary directory, opened
+ * read-write (which never blocks, and never sees EOF) and unlinked at once:
+ * nothing is left in the file system.
+ *
+ * @example
+ * ```ts ignore
+ * import { reserved, threadReserve } from "./thread_reserve.ts";
+ * threadReserve.hold(); // at start, while threads can still be made
+ * await reserved(() => Deno.stat("/etc/nitro"));
+ * ```
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { mkfifoPath } from "./runtime_dir.ts";
+
+const KICK = new Uint8Array([1]);
+
+/** A pool thread parked on a private FIFO, woken by {@link kick}. */
+export class ThreadReserve {
+  #fifo: Deno.FsFile | null = null;
+  /** A byte is on its way to the parked read: no need for another. */
+  #kicked = false;
+  #closing = false;
+  #parked: Promise<void> = Promise.resolve();
+
+  /** Whether a thread is held. */
+  get held(): boolean {
+    return this.#fifo !== null;
+  }
+
+  /**
+   * Park a pool thread; call at start, while threads can still be made.
+   * Returns why it could not (nitro then runs without a reserve), or null.
+   */
+  hold(): string | null {
+    if (this.#fifo !== null) return null;
+    let dir: string;
+    try {
+      dir = Deno.makeTempDirSync({ prefix: "nitro-reserve-" });
+    } catch (err) {
+      return `no temporary directory for its FIFO: ${message(err)}`;
+    }
+    try {
+      const path = join(dir, "fifo");
+      const made = new Deno.Command(mkfifoPath(), {
+        args: ["-m", "0600", "--", path],
+        clearEnv: true,
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).outputSync();
+      if (!made.success) return `mkfifo ${path} failed`;
+      const fifo = Deno.openSync(path, { read: true, write: true });
+      if (!fifo.statSync().isFifo) {
+        fifo.close();
+        return `${path} is not the FIFO just made`;
+      }
+      this.#fifo = fifo;
+    } catch (err) {
+      return message(err);
+    } finally {
+      try {
+        Deno.removeSync(dir, { recursive: true });
+      } catch {
+        // Nothing to leave behind that matters: the directory is private.
+      }
+    }
+    this.#closing = false;
+    this.#parked = this.#park(this.#fifo);
+    return null;
+  }
+
+  /** Let work queued behind the parked read run on its thread. */
+  kick(): void {
+    if (this.#fifo === null || this.#kicked) return;
+    this.#kicked = true;
+    try {
+      this.#fifo.writeSync(KICK);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+
+  /** Give the thread back (for tests; the daemon holds it until it exits). */
+  async close(): Promise<void> {
+    if (this.#fifo === null) return;
+    this.#closing = true;
+    this.#kicked = false;
+    this.kick();
+    await this.#parked;
+  }
+
+  async #park(fifo: Deno.FsFile): Promise<void> {
+    const buffer = new Uint8Array(64);
+    while (!this.#closing) {
+      try {
+        await fifo.read(buffer);
+      } catch {
+        break;
+      }
+      this.#kicked = false;
+    }
+    fifo.close();
+    this.#fifo = null;
+  }
+}
+
+/** The daemon's reserve. */
+export const threadReserve: ThreadReserve = new ThreadReserve();
+
+/**
+ * Start a blocking operation and kick the reserve: under pid exhaustion the
+ * operation runs on the reserved thread instead of waiting for a new one.
+ */
+export function reserved<T>(start: () => Promise<T>): Promise<T> {
+  const work = start();
+  threadReserve.kick();
+  return work;
+}
+
+/** A writer whose writes go through {@link reserved} (nitro's stderr). */
+export function reservedSink(
+  sink: { write(bytes: Uint8Array): Promise<number> },
+): { write(bytes: Uint8Array): Promise<number> } {
+  return { write: (bytes) => reserved(() => sink.write(bytes)) };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Hold the daemon's reserve, or say on the console why it cannot. */
+export function holdThreadReserve(say: (line: string) => void): void {
+  const problem = threadReserve.hold();
+  if (problem !== null) {
+    say(`- nitro: no thread kept in reserve for pid exhaustion: ${problem}`);
+  }
+}
