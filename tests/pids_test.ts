@@ -119,7 +119,7 @@ async function survivesBomb(n: Subject, cg: PidsCgroup): Promise<void> {
   assert.ok(running(n.pid()), "nitro runs under exhaustion");
   const during = await states(n);
   assert.equal(during.victim.state, "DELAY");
-  assert.equal(during.bomb.state, "UP");
+  assert.ok(["STARTING", "UP"].includes(during.bomb.state), "the bomb runs");
   assert.ok(cg.refused > 0 && cg.current >= LIMIT - 1, "still exhausted");
 
   await ctlOk(n, ["down", "bomb"]);
