@@ -23,7 +23,7 @@
  * @module
  */
 
-import { reservedSink } from "./thread_reserve.ts";
+import { consoleSink } from "./job_control.ts";
 
 /** Where the messages go (`Deno.stderr`, or a test's stand-in). */
 export interface ConsoleSink {
@@ -161,6 +161,4 @@ export class ConsoleWriter {
 }
 
 /** nitro's stderr. */
-export const nitroConsole: ConsoleWriter = new ConsoleWriter(
-  reservedSink(Deno.stderr),
-);
+export const nitroConsole: ConsoleWriter = new ConsoleWriter(consoleSink);

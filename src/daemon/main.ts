@@ -12,6 +12,10 @@ import { isExecutable } from "../config/scan.ts";
 import { nitroConsole } from "./console.ts";
 import { serveControl } from "./control.ts";
 import { inheritedFds } from "./inherited_fds.ts";
+import {
+  ignoreJobControlStops,
+  relayConsoleIfControllingTerminal,
+} from "./job_control.ts";
 import { listenControl } from "./socket.ts";
 import { liveChildren } from "./spawn.ts";
 import { type EndMode, Supervisor } from "./supervisor.ts";
@@ -69,6 +73,8 @@ export async function main(
     console.error(USAGE);
     return 2;
   }
+  ignoreJobControlStops();
+  await relayConsoleIfControllingTerminal();
   for (const warning of pid1?.warnings ?? []) {
     nitroConsole.say(`- nitro: ${warning}`);
   }

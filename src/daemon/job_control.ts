@@ -1,0 +1,105 @@
+/**
+ * No write to a terminal may stop nitro.
+ *
+ * When nitro runs as a background job of a shell (`nitro ~/services &`),
+ * its stderr is its controlling terminal but not in the foreground, and any
+ * service may set TOSTOP on that terminal (`stty tostop <&2`): from then on
+ * the kernel answers nitro's next write there with SIGTTOU, whose default
+ * action stops the whole process, and with it supervision and the control
+ * socket. SIGTTIN does the same for a read.
+ *
+ * Two defences:
+ * - nitro handles SIGTTOU and SIGTTIN, so neither ever stops it. Handled
+ *   (unlike ignored) dispositions are reset by exec: every service still
+ *   starts with the default ones. But a handled SIGTTOU does not let the
+ *   write through: the kernel restarts it and signals again, for as long as
+ *   the terminal refuses it (a thread busy, and the console's queue held).
+ * - so when stderr is nitro's controlling terminal, nitro's console lines
+ *   go through a *relay*: `cat` in a session of its own, started once, that
+ *   writes them to the terminal. A process without a controlling terminal
+ *   is not subject to job control, and nitro only writes into a pipe. If
+ *   the relay ends, lines go straight to stderr again.
+ *
+ * @module
+ */
+
+import { isExecutable } from "../config/scan.ts";
+import { track } from "./children.ts";
+import { probeSelf } from "./proc_probe.ts";
+import { reservedSink } from "./thread_reserve.ts";
+
+/** The job-control signals of a terminal. */
+const JOB_CONTROL_SIGNALS = ["SIGTTOU", "SIGTTIN"] as const;
+
+/** How many job-control signals nitro has taken instead of stopping. */
+export let jobControlSignals = 0;
+
+const count = () => void jobControlSignals++;
+
+/** Handle SIGTTOU and SIGTTIN for as long as nitro runs. */
+export function ignoreJobControlStops(): void {
+  for (const signal of JOB_CONTROL_SIGNALS) {
+    Deno.addSignalListener(signal, count);
+  }
+}
+
+/** Something nitro's console writes into. */
+interface Sink {
+  write(bytes: Uint8Array): Promise<number>;
+}
+
+/** nitro's stderr, written by Deno's blocking pool (see thread_reserve.ts). */
+const direct: Sink = reservedSink(Deno.stderr);
+
+/** Where nitro's console lines go: stderr, or the relay to it. */
+export const consoleSink: Sink & { target: Sink } = {
+  target: direct,
+  write(bytes) {
+    return this.target.write(bytes);
+  },
+};
+
+/** Prints "TTY_NR" of process $1 (0: no controlling terminal). */
+const CONTROLLING_TTY = 'read -r s < /proc/"$1"/stat || exit 1\n' +
+  // The command name may hold spaces and parentheses: skip past its end.
+  'set -- ${s##*) }\necho "$5"\n';
+
+/**
+ * Relay the console when stderr is a terminal and nitro has a controlling
+ * terminal (without one, as a machine's pid 1, job control cannot touch
+ * it). Says nothing when it cannot: lines then go to stderr directly.
+ */
+export async function relayConsoleIfControllingTerminal(): Promise<void> {
+  if (!Deno.stderr.isTerminal()) return;
+  const tty = (await probeSelf(CONTROLLING_TTY))?.trim();
+  if (tty === undefined || tty === "0" || !/^\d+$/.test(tty)) return;
+  const cat = ["/bin/cat", "/usr/bin/cat"].find(isExecutable);
+  if (cat === undefined) return;
+  let relay: Deno.ChildProcess;
+  try {
+    relay = new Deno.Command("/bin/sh", {
+      args: ["-c", 'exec "$0" >&2', cat],
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "null",
+      stderr: "inherit",
+      // A session of its own: no controlling terminal, no job control.
+      detached: true,
+    }).spawn();
+  } catch {
+    return;
+  }
+  void track(relay);
+  const writer = relay.stdin.getWriter();
+  consoleSink.target = {
+    async write(bytes) {
+      try {
+        await writer.write(bytes);
+        return bytes.length;
+      } catch {
+        consoleSink.target = direct; // The relay is gone.
+        return direct.write(bytes);
+      }
+    },
+  };
+}
