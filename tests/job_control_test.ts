@@ -69,7 +69,11 @@ Deno.test({
         wrap: (argv) => [
           "script",
           "-qfec",
-          `sh -c ${shq(`set -m; ${argv.map(shq).join(" ")} & wait`)}`,
+          // The shell stays the session's leader, in the foreground: were it to
+          // end, the terminal would be hung up and nitro freed by accident.
+          `sh -c ${
+            shq(`set -m; ${argv.map(shq).join(" ")} & exec sleep 3600`)
+          }`,
           "/dev/null",
         ],
       });
