@@ -79,8 +79,9 @@ Deno.test({
       });
       const nitro = descendantsOf(n.pid).find((pid) => {
         try {
-          return Deno.readTextFileSync(`/proc/${pid}/cmdline`)
-            .includes("cli/nitro.ts");
+          return procStat(pid)?.comm === "deno" &&
+            Deno.readTextFileSync(`/proc/${pid}/cmdline`)
+              .includes("cli/nitro.ts");
         } catch {
           return false;
         }
