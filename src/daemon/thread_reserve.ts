@@ -19,9 +19,9 @@
  * queued work, and the read is parked again behind it. Outside exhaustion a
  * kick costs a pipe write and a read; nothing waits on a timer.
  *
- * The FIFO is made by mkfifo(1) in a private temporary directory, opened
- * read-write (which never blocks, and never sees EOF) and unlinked at once:
- * nothing is left in the file system.
+ * The FIFO is made by mkfifo(1) in a private temporary directory ($TMPDIR
+ * or /tmp, else /run or /dev/shm), opened read-write (which never blocks,
+ * and never sees EOF) and unlinked at once: nothing is left behind.
  *
  * @example
  * ```ts ignore
@@ -57,12 +57,18 @@ export class ThreadReserve {
    */
   hold(): string | null {
     if (this.#fifo !== null) return null;
-    let dir: string;
-    try {
-      dir = Deno.makeTempDirSync({ prefix: "nitro-reserve-" });
-    } catch (err) {
-      return `no temporary directory for its FIFO: ${message(err)}`;
+    let dir: string | undefined;
+    let why = "";
+    // $TMPDIR or /tmp; else the tmpfs an init has (a read-only root at boot).
+    for (const parent of [undefined, "/run", "/dev/shm"]) {
+      try {
+        dir = Deno.makeTempDirSync({ dir: parent, prefix: "nitro-reserve-" });
+        break;
+      } catch (err) {
+        why ||= message(err);
+      }
     }
+    if (dir === undefined) return `no temporary directory for its FIFO: ${why}`;
     try {
       const path = join(dir, "fifo");
       const made = new Deno.Command(mkfifoPath(), {
