@@ -67,10 +67,12 @@ const CONTROLLING_TTY = 'read -r s < /proc/"$1"/stat || exit 1\n' +
 /**
  * Relay the console when stderr is a terminal and nitro has a controlling
  * terminal (without one, as a machine's pid 1, job control cannot touch
- * it). Says nothing when it cannot: lines then go to stderr directly.
+ * it; a container's pid 1 on a terminal is in the foreground). Says nothing
+ * when it cannot: lines then go to stderr directly.
  */
 export async function relayConsoleIfControllingTerminal(): Promise<void> {
-  if (!Deno.stderr.isTerminal()) return;
+  // Not as pid 1: its end kills the relay with its last words unwritten.
+  if (Deno.pid === 1 || !Deno.stderr.isTerminal()) return;
   const tty = (await probeSelf(CONTROLLING_TTY))?.trim();
   if (tty === undefined || tty === "0" || !/^\d+$/.test(tty)) return;
   const cat = ["/bin/cat", "/usr/bin/cat"].find(isExecutable);
