@@ -705,6 +705,37 @@ Deno.test("spawn-failed → FATAL with a warning naming the reason", () => {
   assert.equal(m.state, "FATAL");
 });
 
+Deno.test("a transient spawn failure → DELAY, C nitro's line, then a retry", () => {
+  const m = new Sim();
+  m.up(0);
+  const effects = m.feed(
+    { type: "spawn-failed", reason: "errno=11", transient: true },
+    1,
+  );
+  assert.equal(m.state, "DELAY");
+  assert.equal(m.s.running, null);
+  assert.equal(m.s.deadline, 1 + DELAY_MS);
+  assert.deepEqual(warnings(effects), ["can't fork web/run: errno=11"]);
+  assert.deepEqual(m.timer(1 + DELAY_MS).filter((e) => e.type === "spawn"), [
+    spawn("run"),
+  ]);
+  assert.equal(m.state, "STARTING");
+});
+
+Deno.test("a transient spawn failure of setup → DELAY, and down → DOWN", () => {
+  const m = new Sim({ hasSetup: true });
+  m.up(0);
+  const effects = m.feed(
+    { type: "spawn-failed", reason: "errno=12", transient: true },
+    1,
+  );
+  assert.deepEqual(warnings(effects), ["can't fork web/setup: errno=12"]);
+  assert.equal(m.state, "DELAY");
+  m.down(2);
+  assert.equal(m.state, "DOWN");
+  assert.deepEqual(m.timer(1 + DELAY_MS), [], "DELAY's timer is stale");
+});
+
 Deno.test("spawn-failed of setup → FATAL", () => {
   const m = new Sim({ hasSetup: true });
   m.up(0);

@@ -84,7 +84,7 @@ export function step(service: Service, input: Input, now: number): StepResult {
       t.exited(input.wstatus);
       break;
     case "spawn-failed":
-      t.spawnFailed(input.reason);
+      t.spawnFailed(input.reason, input.transient ?? false);
       break;
     default:
       impossible("input", input);
@@ -252,11 +252,19 @@ class Transition {
   }
 
   /** A script could not be started: FATAL, except `finish`, whose own
-   * failure is ignored: the service goes on as if it had run. */
-  spawnFailed(reason: string): void {
+   * failure is ignored: the service goes on as if it had run.
+   * When the system ran short, C nitro's line, and a retry after DELAY. */
+  spawnFailed(reason: string, transient: boolean): void {
     const script = this.s.running;
     this.s.running = null;
+    if (transient) {
+      this.effects.push({
+        type: "warn",
+        message: `can't fork ${this.s.name}/${script}: ${reason}`,
+      });
+    }
     if (script === "finish") this.afterStop();
+    else if (transient) this.enter("DELAY", this.now + DELAY_MS);
     else this.fatal(reason);
   }
 

@@ -40,7 +40,8 @@ export interface ServiceFacts {
   unreadable: string | null;
   /**
    * A `setup` exists. Whether it can be executed shows when it is started:
-   * the shell answers `spawn-failed` with the reason (FATAL).
+   * the shell answers `spawn-failed` with the reason (FATAL, or DELAY when
+   * the system ran short).
    */
   hasSetup: boolean;
   /** A `run` exists; without one the service is a one-shot. */
@@ -111,8 +112,12 @@ export type Input =
   | { type: "exit"; wstatus: number }
   /** The deadline is due. */
   | { type: "timer" }
-  /** The shell could not start the process the core asked for. */
-  | { type: "spawn-failed"; reason: string };
+  /**
+   * The shell could not start the process the core asked for. `transient`:
+   * the system ran short (no process slot, memory or file descriptor): the
+   * start is retried after a delay, as after a crash.
+   */
+  | { type: "spawn-failed"; reason: string; transient?: boolean };
 
 /** Effects the core asks its shell to carry out. */
 export type Effect =

@@ -41,6 +41,13 @@ function statKey(path: string): string | null {
  * ```
  */
 export class DirectoryIndex {
+  /** How a path is looked at: asynchronously, never holding the event loop. */
+  #stat: (path: string) => Promise<Deno.FileInfo>;
+
+  constructor(stat: (path: string) => Promise<Deno.FileInfo> = Deno.stat) {
+    this.#stat = stat;
+  }
+
   /**
    * Names by directory key. Arrays, not sets: nearly every directory has
    * one service, and a set costs ten times the memory of a one-element array.
@@ -105,7 +112,7 @@ export class DirectoryIndex {
   async resolve(path: string): Promise<string[]> {
     let info: Deno.FileInfo;
     try {
-      info = await Deno.stat(path);
+      info = await this.#stat(path);
     } catch {
       return [];
     }

@@ -26,6 +26,7 @@ import { kill } from "./kill.ts";
 import { LogPipes } from "./pipes.ts";
 import type { RuntimeDir } from "./runtime_dir.ts";
 import { Spawner, type SpawnRequest } from "./spawn.ts";
+import type { ThreadReserve } from "./thread_reserve.ts";
 
 /** Cancels a timer; calling it again, or after it fired, does nothing. */
 export type Cancel = () => void;
@@ -68,6 +69,8 @@ export interface ServiceTree {
   logLink(dir: string, entries: Entries | null): string | null;
   /** Whether `path` is an executable regular file. */
   isExecutable(path: string): boolean;
+  /** `stat` of a path a client named, asynchronously (never holding nitro). */
+  stat(path: string): Promise<Deno.FileInfo>;
 }
 
 /**
@@ -152,6 +155,8 @@ export interface RealHostOptions {
   children?: Children;
   /** nitro's environment; default: its own. */
   env?: Record<string, string>;
+  /** The pool thread kept for pid exhaustion, kicked after blocking work. */
+  reserve?: ThreadReserve;
 }
 
 /** The host of a running nitro: real processes, time and files. */
@@ -186,6 +191,10 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
       facts: probeFacts,
       logLink: readLogLink,
       isExecutable,
+      stat: (path) =>
+        opts.reserve
+          ? opts.reserve.run(() => Deno.stat(path))
+          : Deno.stat(path),
     },
   };
 }

@@ -20,6 +20,8 @@ import { openFds } from "./proc_probe.ts";
 import { listenControl } from "./socket.ts";
 import type { Stdio } from "./supervisor.ts";
 import { LAST_WORDS_MS, type Pid1Duties, SystemShell } from "./system_shell.ts";
+import { consoleSink, ignoreJobControlStops } from "./job_control.ts";
+import { ThreadReserve } from "./thread_reserve.ts";
 import type { Pid1 } from "../init/pid1.ts";
 
 const USAGE = "usage: nitro [DIR]";
@@ -70,8 +72,13 @@ export async function main(
     console.error(USAGE);
     return 2;
   }
-  const out = new ConsoleWriter(Deno.stderr);
+  // Before nitro writes anything: no terminal may stop it (job_control.ts).
+  ignoreJobControlStops();
   const children = new Children();
+  const reserve = new ThreadReserve();
+  const out = new ConsoleWriter(
+    await consoleSink(reserve.sink(Deno.stderr), children),
+  );
   for (const warning of pid1?.warnings ?? []) out.say(`- nitro: ${warning}`);
   const role: Role = pid1 === null
     ? "process"
@@ -90,7 +97,7 @@ export async function main(
   ) =>
     new SystemShell({
       dir,
-      host: realHost({ runtime, console: out, children }),
+      host: realHost({ runtime, console: out, children, reserve }),
       stdio,
       role,
       pid1: duties,
@@ -102,6 +109,14 @@ export async function main(
 
   // Before the socket exists: once it answers, nothing may wait.
   await closeInherited(pid1, children, out);
+  // A pool thread kept for nitro's life: under pid exhaustion it cannot
+  // make one, and Deno ends a process that cannot (thread_reserve.ts).
+  const noReserve = reserve.hold();
+  if (noReserve !== null) {
+    out.say(
+      `- nitro: no thread kept in reserve for pid exhaustion: ${noReserve}`,
+    );
+  }
 
   // The signal handlers come before the socket: once it answers, a SIGTERM
   // must find them (without, it kills nitro outright). One that comes

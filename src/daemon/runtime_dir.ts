@@ -215,7 +215,7 @@ function check(path: string, entry: Entry | null, uid: number): void {
 /** nitro's private runtime directory; see the module documentation. */
 export class RuntimeDir {
   /** Where mkfifo(1) is, once looked for (Deno has no mkfifo(2)). */
-  #mkfifo: string | null | undefined;
+  #mkfifo: string | undefined;
 
   private constructor(readonly path: string, readonly uid: number) {}
 
@@ -283,10 +283,7 @@ export class RuntimeDir {
     }
     // Looked for once per directory: a root daemon must not run whatever
     // a PATH entry offers under that name (nor fail when PATH lacks it).
-    this.#mkfifo ??= MKFIFO_CANDIDATES.find(isExecutable) ?? null;
-    if (this.#mkfifo === null) {
-      throw new Error(`no mkfifo in ${MKFIFO_CANDIDATES.join(", ")}`);
-    }
+    this.#mkfifo ??= mkfifoPath();
     const made = new Deno.Command(this.#mkfifo, {
       args: ["-m", "0600", "--", path],
       stdin: "null",
@@ -345,3 +342,15 @@ const MKFIFO_CANDIDATES = [
   "/usr/sbin/mkfifo",
   "/sbin/mkfifo",
 ];
+
+/**
+ * The absolute path of `mkfifo`: a root daemon must not run whatever a PATH
+ * entry offers under that name (nor fail when PATH lacks it).
+ */
+export function mkfifoPath(): string {
+  const path = MKFIFO_CANDIDATES.find(isExecutable);
+  if (path === undefined) {
+    throw new Error(`no mkfifo in ${MKFIFO_CANDIDATES.join(", ")}`);
+  }
+  return path;
+}

@@ -46,6 +46,7 @@ import { DirectoryIndex } from "./dir_index.ts";
 import { type Cancel, guard, type Host } from "./host.ts";
 import { LogWiring } from "./log_wiring.ts";
 import type { Stream } from "./spawn.ts";
+import { spawnFailure } from "./spawn_error.ts";
 
 export type { EndMode };
 
@@ -127,7 +128,7 @@ export class Supervisor {
     HISTORY_SIZE,
   );
   /** Service directories by (device, inode), for SERVICE paths. */
-  readonly directories: DirectoryIndex = new DirectoryIndex();
+  readonly directories: DirectoryIndex;
   /** Processes that ended and were collected (orphans too, as pid 1). */
   reaps = 0;
   /** Service processes (scripts nitro started) that ended. */
@@ -148,6 +149,7 @@ export class Supervisor {
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
     this.#host = opts.host;
+    this.directories = new DirectoryIndex((path) => opts.host.tree.stat(path));
     this.dir = opts.dir;
     this.#wiring = new LogWiring(opts.host, { stdout: opts.stdio.stdout });
   }
@@ -445,7 +447,7 @@ export class Supervisor {
           this.#spawn(e, effect.script, effect.args);
           return null;
         } catch (err) {
-          return { type: "spawn-failed", reason: message(err) };
+          return spawnFailure(err);
         }
       default:
         impossible("effect", effect);

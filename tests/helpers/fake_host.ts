@@ -315,6 +315,11 @@ export class FakeTree implements ServiceTree {
       d[script] === true;
   }
 
+  /** The fake tree has no files: a path a client names is looked at for real. */
+  stat(path: string): Promise<Deno.FileInfo> {
+    return Deno.stat(path);
+  }
+
   #dirAt(dir: string): FakeDir | undefined {
     return dirname(dir) === ROOT ? this.dirs.get(basename(dir)) : undefined;
   }
