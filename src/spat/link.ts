@@ -50,6 +50,24 @@ type Listen = (
 let counter = 0;
 
 /**
+ * Every reply socket of this process that is open. Removed at exit too
+ * (`Deno.exit` dispatches "unload"), so an exit while a request is pending
+ * (nitroctl's `-t`) leaves none behind.
+ */
+const everyOpen = new Set<ReplySocket>();
+let removedAtExit = false;
+
+function track(socket: ReplySocket): void {
+  if (!removedAtExit) {
+    removedAtExit = true;
+    globalThis.addEventListener("unload", () => {
+      for (const s of everyOpen) s.close();
+    });
+  }
+  everyOpen.add(socket);
+}
+
+/**
  * The control socket of a C nitro and the reply sockets open on it.
  *
  * @example
@@ -132,6 +150,7 @@ export class SpatLink {
     signal?.throwIfAborted();
     const path = `${this.notifyDir}/${service},${Deno.pid}_${counter++}`;
     const socket = new ReplySocket(this.path, path, signal);
+    track(socket);
     this.#open.add(socket);
     return socket;
   }
@@ -227,6 +246,7 @@ class ReplySocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    everyOpen.delete(this);
     clearTimeout(this.#timer);
     this.#signal?.removeEventListener("abort", this.#onAbort);
     try {
