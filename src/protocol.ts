@@ -658,7 +658,7 @@ const isEvent = shape({
 });
 
 const isReadiness: Check = (v) =>
-  v === "timer" || v === "manual" ? null : isNumber(v);
+  v === "timer" || v === "manual" || v === null ? null : isNumber(v);
 
 /** The checks of each optional field of an {@link OkResponse}. */
 const OK_FIELDS: Record<string, Check> = {
@@ -666,7 +666,7 @@ const OK_FIELDS: Record<string, Check> = {
   details: listOf(shape({
     ...STATUS_FIELDS,
     uptime: orNull(isNumber),
-    restarts: isNumber,
+    restarts: orNull(isNumber),
     lastExit: orNull(isString),
     logger: orNull(isString),
     readiness: isReadiness,
@@ -674,17 +674,17 @@ const OK_FIELDS: Record<string, Check> = {
   })),
   info: shape({
     pid: isNumber,
-    protocol: isNumber,
-    version: isString,
+    protocol: orNull(isNumber),
+    version: orNull(isString),
     services: isNumber,
     reaps: isNumber,
     svReaps: isNumber,
-    fds: isNumber,
-    rss: isNumber,
-    boot: isNumber,
-    uptime: isNumber,
-    dir: isString,
-    pid1: isBoolean,
+    fds: orNull(isNumber),
+    rss: orNull(isNumber),
+    boot: orNull(isNumber),
+    uptime: orNull(isNumber),
+    dir: orNull(isString),
+    pid1: orNull(isBoolean),
   }),
   results: listOf(shape({ name: isString, state: isState, ok: isBoolean })),
   pids: (v) => {

@@ -291,7 +291,8 @@ function bindReplacing(path: string): Deno.DatagramConn {
         throw new NitroError(
           "permission",
           `cannot bind a reply socket at ${path}: Deno needs ` +
-            `--allow-read and --allow-write for ${path}`,
+            `--allow-read and --allow-write for its directory, and ` +
+            `--allow-net unscoped (reply socket names carry the pid)`,
           undefined,
           { cause: error },
         );
