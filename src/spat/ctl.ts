@@ -312,7 +312,7 @@ function cServiceName(arg: string): string | { error: string } {
     Deno.statSync(path);
   } catch (error) {
     const why = error instanceof Error
-      ? error.message.replace(/ \(os error \d+\)$/, "")
+      ? error.message.replace(/ \(os error \d+\).*$/, "")
       : String(error);
     return { error: `nitroctl: no such service: ${path}: ${why}` };
   }
