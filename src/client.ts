@@ -264,6 +264,9 @@ export class NitroClient implements Disposable {
    *   those needs `--allow-env=NITRO_SOCK` and
    *   `--allow-read=/etc/nitro.sock`; without them this throws rather than
    *   guess a path.
+   *   A datagram socket there is C nitro's: the client then speaks its
+   *   protocol ({@link NitroClient.server} is `"c"`), which needs Deno's
+   *   `--unstable-net` (see mod.ts for the permissions).
    * @throws {NitroError} code `permission` when Deno's permissions forbid
    *   finding or opening the socket (the message names the flag), code
    *   `unreachable` (naming the path) when nothing answers there.
