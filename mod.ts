@@ -27,6 +27,20 @@
  * Without them, {@link NitroClient.connect} throws a {@link NitroError} of
  * code `permission` naming the flag; it never falls back to another path.
  *
+ * The same client controls a C nitro: {@link NitroClient.connect} finds a
+ * datagram socket there and speaks C nitro's protocol (`nitro.server` is
+ * then `"c"`; what C nitro does not tell is `null`). Each request binds a
+ * reply socket in the `notify` directory beside the socket, so such a
+ * script also needs `--unstable-net` (Deno 2.9 keeps datagram sockets behind
+ * it), `--allow-read` and `--allow-write` of that directory, and an
+ * unscoped `--allow-net` (reply socket names carry the pid):
+ *
+ * ```sh
+ * deno run --unstable-net --allow-env=NITRO_SOCK --allow-net \
+ *   --allow-read=/run/nitro/nitro.sock,/run/nitro/notify \
+ *   --allow-write=/run/nitro/nitro.sock,/run/nitro/notify script.ts
+ * ```
+ *
  * @module
  */
 
@@ -40,6 +54,7 @@ export {
   type OutgoingOf,
   type RequestOptions,
   type SendOptions,
+  type Server,
   type ServiceOptions,
   type Services,
   type WaitOptions,

@@ -61,9 +61,12 @@ export const PERMISSIONS = {
   /**
    * The control tool: talks to a Unix socket (network access, for Deno) and
    * resolves service paths. It cannot run processes or load libraries.
+   * `--unstable-net` gives it datagram sockets, for C nitro's control socket
+   * and its replies (Deno 2.9 keeps them behind that flag).
    */
   nitroctl: [
     NO_CONFIG,
+    "--unstable-net",
     "--allow-read",
     "--allow-write",
     "--allow-env",

@@ -5,7 +5,8 @@
  * nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]
  * ```
  *
- * Needs only `--allow-read --allow-write --allow-env`.
+ * Needs only the permissions of `ci/permissions.ts` (`--unstable-net` for
+ * C nitro's datagram socket).
  *
  * @module
  */

@@ -49,6 +49,15 @@ import {
 } from "./protocol.ts";
 import { socketPath } from "./config/socket_path.ts";
 import { encodeLine, readFrames, writeAll } from "./framing.ts";
+import type { SpatTransport } from "./spat/transport.ts";
+
+/**
+ * Which nitro answers at the socket: `"deno"`, this project's daemon (its
+ * JSON protocol), or `"c"`, C nitro (its datagram protocol, SPAT). Against
+ * C nitro some answers hold null where C nitro does not tell (restarts,
+ * readiness, most of `info`), and `events` has no history to replay.
+ */
+export type Server = "deno" | "c";
 
 /**
  * Why a {@link NitroError} was thrown: an {@link ErrorCode} the daemon sent,
@@ -231,7 +240,11 @@ const LAST_WORDS_MS = 2000;
 export class NitroClient implements Disposable {
   /** The socket path this client is connected to. */
   readonly path: string;
-  #conn: Deno.UnixConn;
+  /** Which nitro answers: this project's (`"deno"`) or C nitro (`"c"`). */
+  readonly server: Server;
+  #conn!: Deno.UnixConn;
+  /** Against C nitro, the requests go there instead of #conn. */
+  #spat?: SpatTransport;
   #nextId = 1;
   #pending = new Map<number, Pending>();
   #writing: Promise<void> = Promise.resolve();
@@ -241,8 +254,16 @@ export class NitroClient implements Disposable {
   /** Resolves when the read loop has ended. */
   #ended: Promise<void>;
 
-  private constructor(path: string, conn: Deno.UnixConn) {
+  private constructor(path: string, link: Deno.UnixConn | SpatTransport) {
     this.path = path;
+    if (!("readable" in link)) {
+      this.server = "c";
+      this.#spat = link;
+      this.#ended = Promise.resolve();
+      return;
+    }
+    this.server = "deno";
+    const conn = link;
     this.#conn = conn;
     conn.unref();
     this.#ended = this.#readLoop();
@@ -256,6 +277,9 @@ export class NitroClient implements Disposable {
    *   those needs `--allow-env=NITRO_SOCK` and
    *   `--allow-read=/etc/nitro.sock`; without them this throws rather than
    *   guess a path.
+   *   A datagram socket there is C nitro's: the client then speaks its
+   *   protocol ({@link NitroClient.server} is `"c"`), which needs Deno's
+   *   `--unstable-net` (see mod.ts for the permissions).
    * @throws {NitroError} code `permission` when Deno's permissions forbid
    *   finding or opening the socket (the message names the flag), code
    *   `unreachable` (naming the path) when nothing answers there.
@@ -269,7 +293,14 @@ export class NitroClient implements Disposable {
    */
   static async connect(path?: string): Promise<NitroClient> {
     const target = path ?? defaultSocketPath();
-    return new NitroClient(target, await dial(target));
+    try {
+      return new NitroClient(target, await dial(target));
+    } catch (error) {
+      // A datagram socket: C nitro, spoken to in its own protocol.
+      const spat = await import("./spat/transport.ts");
+      if (!spat.isDatagramSocket(error)) throw error;
+      return new NitroClient(target, new spat.SpatTransport(target));
+    }
   }
 
   /**
@@ -291,6 +322,14 @@ export class NitroClient implements Disposable {
     request: R,
     opts: SendOptions = {},
   ): Promise<OkResponse<R["op"]>> {
+    if (this.#spat !== undefined && !this.#closed) {
+      // Held to the same answer shape as the JSON daemon's.
+      return this.#spat.send(request, opts).then((answer) => {
+        const checked = checkResponse<R["op"]>(request.op, answer);
+        if (checked.ok) return checked.line;
+        throw malformed(checked.problem, JSON.stringify(answer));
+      });
+    }
     if (this.#closed) {
       return Promise.reject(
         this.#failure ?? new NitroError("disconnected", "connection closed"),
@@ -664,6 +703,7 @@ export class NitroClient implements Disposable {
    */
   async *events(opts: EventsOptions = {}): AsyncGenerator<ServiceEvent> {
     opts.signal?.throwIfAborted();
+    if (this.#spat !== undefined) return yield* this.#spat.events(opts);
     const conn = await dial(this.path);
     const onAbort = () => closeQuietly(conn);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -713,6 +753,7 @@ export class NitroClient implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#spat !== undefined) return this.#spat.close();
     closeQuietly(this.#conn);
     if (this.#pending.size > 0) {
       this.#failAll(new NitroError("disconnected", "connection closed"));

@@ -314,17 +314,21 @@ export interface ServiceStatus {
 export interface ServiceDetail extends ServiceStatus {
   /** Whole seconds since the current `run` started (STARTING/UP), else null. */
   uptime: number | null;
-  /** Automatic restarts since nitro started (the first start not counted). */
-  restarts: number;
+  /**
+   * Automatic restarts since nitro started (the first start not counted);
+   * null where the daemon does not count them (C nitro).
+   */
+  restarts: number | null;
   /** The last exit of `run` for people ("exited 3", "killed by SIGTERM"). */
   lastExit: string | null;
   /** The service its stdout goes to; null: nitro's own stdout. */
   logger: string | null;
   /**
    * How it tells it is ready: `"timer"` (no `notification-fd`), `"manual"`
-   * (`notification-fd` 0 or invalid: `nitroctl ready`), or the fd number.
+   * (`notification-fd` 0 or invalid: `nitroctl ready`), or the fd number;
+   * null where the daemon does not say (C nitro).
    */
-  readiness: "timer" | "manual" | number;
+  readiness: "timer" | "manual" | number | null;
   /** Why it is FATAL ("run is not executable", ...); null otherwise. */
   reason: string | null;
 }
@@ -341,14 +345,17 @@ export interface ServiceEvent {
   time: number;
 }
 
-/** Facts about the daemon, answered by `info`. */
+/**
+ * Facts about the daemon, answered by `info`. C nitro tells only its pid,
+ * services and reaps: the other fields are null when it answers.
+ */
 export interface DaemonInfo {
   /** nitro's own pid. */
   pid: number;
   /** {@link PROTOCOL_VERSION} of the daemon. */
-  protocol: number;
+  protocol: number | null;
   /** The daemon's version. */
-  version: string;
+  version: string | null;
   /** Number of services (including instances). */
   services: number;
   /** Number of processes nitro has reaped. */
@@ -356,17 +363,17 @@ export interface DaemonInfo {
   /** Number of service processes (setup, run, finish) nitro has reaped. */
   svReaps: number;
   /** Open file descriptors of nitro (entries of /proc/self/fd). */
-  fds: number;
+  fds: number | null;
   /** Resident memory of nitro, in bytes. */
-  rss: number;
+  rss: number | null;
   /** When the current boot began: monotonic ms, the clock of event `time`. */
-  boot: number;
+  boot: number | null;
   /** Milliseconds since the daemon started (monotonic). */
-  uptime: number;
+  uptime: number | null;
   /** The service directory. */
-  dir: string;
+  dir: string | null;
   /** Whether nitro runs as pid 1. */
-  pid1: boolean;
+  pid1: boolean | null;
 }
 
 /** Result for one service of a request that acts on services. */
@@ -487,10 +494,12 @@ const statusFields: ShapeOf<ServiceStatus> = {
 const serviceDetail = object<ServiceDetail>({
   ...statusFields,
   uptime: nullable(number),
-  restarts: number,
+  restarts: nullable(number),
   lastExit: nullable(string),
   logger: nullable(string),
-  readiness: either(oneOf(["timer", "manual"], "a readiness"), number),
+  readiness: nullable(
+    either(oneOf(["timer", "manual"], "a readiness"), number),
+  ),
   reason: nullable(string),
 });
 
@@ -503,17 +512,17 @@ const serviceEvent = object<ServiceEvent>({
 
 const daemonInfo = object<DaemonInfo>({
   pid: number,
-  protocol: number,
-  version: string,
+  protocol: nullable(number),
+  version: nullable(string),
   services: number,
   reaps: number,
   svReaps: number,
-  fds: number,
-  rss: number,
-  boot: number,
-  uptime: number,
-  dir: string,
-  pid1: boolean,
+  fds: nullable(number),
+  rss: nullable(number),
+  boot: nullable(number),
+  uptime: nullable(number),
+  dir: nullable(string),
+  pid1: nullable(boolean),
 });
 
 /**

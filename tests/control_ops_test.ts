@@ -96,7 +96,7 @@ Deno.test("status: uptime, restarts, last exit, logger, readiness, FATAL reason"
     assert.equal(by.web.logger, "logger");
     assert.equal(by.web.readiness, "timer");
     assert.equal(by.web.lastExit, null);
-    assert.equal(by.crash.restarts >= 1, true, JSON.stringify(by.crash));
+    assert.equal((by.crash.restarts ?? 0) >= 1, true, JSON.stringify(by.crash));
     assert.equal(by.crash.lastExit, "exited 3");
     assert.equal(by.broken.state, "FATAL");
     assert.equal(by.broken.reason, "setup exited 111");

@@ -39,7 +39,8 @@ const dec = new TextDecoder();
 /** Whether a command-line word is one of the table's flags. */
 function tableFlag(word: string): boolean {
   return word.startsWith("--allow") || word.startsWith("--v8-flags") ||
-    word === "--no-config" || word === "--no-code-cache";
+    word.startsWith("--unstable-") || word === "--no-config" ||
+    word === "--no-code-cache";
 }
 
 /** The words of a launcher's `exec` line (none of ours need unquoting). */

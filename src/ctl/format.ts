@@ -45,7 +45,7 @@ export function formatStatus(s: ServiceStatus): string {
  * ```
  */
 export function formatInfo(info: DaemonInfo): string[] {
-  const keys: [string, number][] = [
+  const keys: [string, number | null][] = [
     ["pid", info.pid],
     ["max_service", info.services],
     ["total_reaps", info.reaps],
@@ -57,7 +57,7 @@ export function formatInfo(info: DaemonInfo): string[] {
     ["boot_ms", info.boot],
   ];
   return keys
-    .filter(([, value]) => typeof value === "number")
+    .filter((pair): pair is [string, number] => typeof pair[1] === "number")
     .map(([key, value]) => `${key} ${Math.round(value)}`);
 }
 

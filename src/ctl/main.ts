@@ -52,13 +52,20 @@ export async function main(
     const target = await serviceArgs(line.services);
     // $NITRO_SOCK, /etc/nitro.sock or the default, as the spec says.
     client = await NitroClient.connect();
+    if (client.server === "c") {
+      // C nitro: C nitroctl's requests and output (paths resolved its way).
+      const { runAgainstC } = await import("../spat/ctl.ts");
+      return await runAgainstC(client, line, io);
+    }
     return await runCommand(client, line, target, io);
   };
   try {
     return await withTimeout(work(), line.timeoutMs);
   } catch (error) {
     if (error === TIMEOUT) {
-      io.err("nitroctl: timeout");
+      // Against C nitro, in C nitroctl's words.
+      const c = (client as NitroClient | undefined)?.server === "c";
+      io.err(c ? "nitroctl: action timed out" : "nitroctl: timeout");
       return EXIT.timeout;
     }
     // The reader of our output went away (`nitroctl events | head -1`):

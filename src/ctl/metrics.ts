@@ -53,24 +53,28 @@ export function formatMetrics(
     name: string,
     help: string,
     type: Family["type"],
-    value: (d: ServiceDetail) => number,
-  ): Family => ({
-    name,
-    help,
-    type,
-    samples: details.map((d) => ({
+    value: (d: ServiceDetail) => number | null,
+  ): Family | null => {
+    const samples = details.map((d) => ({
       labels: { service: d.name },
       value: value(d),
-    })),
-  });
+    }));
+    // A figure the daemon does not report (C nitro's) is left out.
+    return samples.some((s) => s.value === null)
+      ? null
+      : { name, help, type, samples: samples as Family["samples"] };
+  };
   const single = (
     name: string,
     help: string,
     type: Family["type"],
-    value: number,
-  ): Family => ({ name, help, type, samples: [{ labels: {}, value }] });
+    value: number | null,
+  ): Family | null =>
+    value === null
+      ? null
+      : { name, help, type, samples: [{ labels: {}, value }] };
 
-  const families: Family[] = [
+  const families: (Family | null)[] = [
     {
       name: "nitro_service_state",
       help: "1 for the state the service is in, 0 for the other states.",
@@ -142,9 +146,9 @@ export function formatMetrics(
       "nitro_uptime_seconds",
       "Seconds since nitro started.",
       "gauge",
-      info.uptime / 1000,
+      info.uptime === null ? null : info.uptime / 1000,
     ),
-    {
+    info.version === null ? null : {
       name: "nitro_info",
       help: "Always 1; the labels say which nitro answers.",
       type: "gauge",
@@ -156,6 +160,7 @@ export function formatMetrics(
   ];
   const lines: string[] = [];
   for (const f of families) {
+    if (f === null) continue;
     lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
     lines.push(`# TYPE ${f.name} ${f.type}`);
     for (const { labels, value } of f.samples) {

@@ -30,7 +30,7 @@ export function formatDetail(d: ServiceDetail): string[] {
     ["pid", d.pid === null ? "-" : String(d.pid)],
     ["uptime", d.uptime === null ? "-" : formatDuration(d.uptime)],
     ["last exit", d.lastExit ?? "none yet"],
-    ["restarts", String(d.restarts)],
+    ["restarts", d.restarts === null ? "unknown" : String(d.restarts)],
     ["logger", d.logger ?? "none (nitro's output)"],
     ["readiness", formatReadiness(d.readiness)],
   ];
@@ -63,6 +63,7 @@ export function formatDetails(details: readonly ServiceDetail[]): string[] {
  * ```
  */
 export function formatReadiness(r: ServiceDetail["readiness"]): string {
+  if (r === null) return "unknown";
   if (r === "timer") return "UP after 2 s running (no notification-fd)";
   if (r === "manual") return "by hand: nitroctl ready (notification-fd 0)";
   return `notification-fd ${r}`;
