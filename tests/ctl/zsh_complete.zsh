@@ -1,19 +1,21 @@
-# Complete a command line in an interactive zsh on a pseudo-terminal (zpty)
-# and print each match on a line of its own, as "match: WORD".
+# Complete command lines in an interactive zsh on a pseudo-terminal (zpty)
+# and print the matches zsh offers for each, one per line, each line's
+# matches ended by a line "--".
 #
-#   zsh -f zsh_complete.zsh FPATH_DIR 'nitroctl st'
+#   zsh -f zsh_complete.zsh FPATH_DIR 'nitroctl st' 'nitroctl start ' ...
 #
-# compinit loads _nitroctl from FPATH_DIR; compadd is wrapped to print the
-# matches zsh would offer; Tab runs the completion.
+# compinit loads _nitroctl from FPATH_DIR (once: it is slow); compadd is
+# wrapped to print the matches; Tab runs the completion, then Ctrl-U
+# clears the line for the next one.
 zmodload zsh/zpty || exit 2
-dir=$1 line=$2
+dir=$1
+shift
 zpty z zsh -f -i
 zpty -w z 'PS1= PROMPT= RPROMPT='
 zpty -w z "fpath=(${(q)dir} \$fpath)"
 zpty -w z 'autoload -U compinit && compinit -u -D'
-zpty -w z 'bindkey "^I" complete-word'
-zpty -w z 'comppostfuncs=(nitro-done)'
-zpty -w z 'nitro-done() { print -r -- "@@DONE@@"; exit }'
+zpty -w z 'nitro-complete() { zle complete-word; print -r -- "@@DONE@@"; }'
+zpty -w z 'zle -N nitro-complete && bindkey "^I" nitro-complete'
 zpty -w z 'compadd() {
   if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then
     builtin compadd "$@"; return
@@ -26,7 +28,11 @@ zpty -w z 'compadd() {
 }'
 zpty -w z 'print -r -- "@@READY@@"'
 zpty -r z out '*@@READY@@*' || exit 3
-zpty -n -w z "$line"$'\t'
-zpty -r z out '*@@DONE@@*' || exit 4
-print -r -- "$out" | tr -d '\r' | sed -n 's/.*@@match: //p'
+for line in "$@"; do
+  zpty -n -w z "$line"$'\t'
+  zpty -r z out '*@@DONE@@*' || exit 4
+  print -r -- "$out" | tr -d '\r' | sed -n 's/.*@@match: //p'
+  print -r -- "--"
+  zpty -n -w z $'\C-u'
+done
 zpty -d z
