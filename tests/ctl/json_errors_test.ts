@@ -210,3 +210,16 @@ Deno.test("--json: partial lists carry each service not served, with its error, 
     { name: "nosuch", ...nosuch },
   ]);
 });
+
+Deno.test("--json: nitroctl(1) documents every error code with its exit status", async () => {
+  const text = await Deno.readTextFile(
+    new URL("../../docs/nitroctl.1.md", import.meta.url),
+  );
+  for (const code of CTL_ERROR_CODES) {
+    assert.match(
+      text,
+      new RegExp(`^\\| \`${code}\` +\\| (1|2|3|111) +\\|`, "m"),
+      code,
+    );
+  }
+});
