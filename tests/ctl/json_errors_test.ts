@@ -14,6 +14,7 @@ import {
   status,
 } from "../helpers/fake_daemon.ts";
 import { CTL_ERROR_CODES } from "../../src/ctl/exit.ts";
+import { Nitro } from "../helpers/nitro.ts";
 import { nitroctl, type Run } from "./run_nitroctl.ts";
 
 const TABLE = [
@@ -221,5 +222,57 @@ Deno.test("--json: nitroctl(1) documents every error code with its exit status",
       new RegExp(`^\\| \`${code}\` +\\| (1|2|3|111) +\\|`, "m"),
       code,
     );
+  }
+});
+
+Deno.test("--json against a real nitro: FATAL with its reason, unknown and bad names", async () => {
+  const n = await Nitro.create({
+    noexec: { run: "echo never\n", down: "" }, // not executable
+    fine: { run: "#!/bin/sh\nexec sleep 1000\n", down: "" },
+  });
+  try {
+    await n.start();
+    const start = await n.ctl([
+      "--json",
+      "-t",
+      "20",
+      "start",
+      "fine",
+      "noexec",
+      "nosuch",
+    ]);
+    assert.equal(start.code, 111); // an unknown SERVICE outranks FATAL
+    assert.deepEqual(document(start), [
+      { name: "fine", state: "UP", ok: true },
+      {
+        name: "noexec",
+        state: "FATAL",
+        ok: false,
+        error: {
+          code: "fatal",
+          message: "failed: FATAL (run is not executable)",
+          service: "noexec",
+        },
+      },
+      {
+        name: "nosuch",
+        ok: false,
+        error: {
+          code: "no-such-service",
+          message: "no such service",
+          service: "nosuch",
+        },
+      },
+    ]);
+    const pidof = await n.ctl(["--json", "pidof", "noexec", ".bad"]);
+    assert.equal(pidof.code, 111);
+    const pids = document(pidof) as Record<string, unknown>;
+    assert.equal(pids.noexec, null);
+    assert.deepEqual(
+      (pids[".bad"] as { error: { code: string } }).error.code,
+      "bad-name",
+    );
+  } finally {
+    await n.stop();
   }
 });

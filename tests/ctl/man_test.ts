@@ -103,7 +103,7 @@ Deno.test("manpage: markdown to roff for the subset the pages use", () => {
   assert.ok(roff.includes(".nf\n\\&.not a request\n.fi"), roff);
   assert.ok(roff.includes(".TS\nallbox;\nlB lBx\nl lx."), roff);
   assert.ok(roff.includes("See \\fBtool\\fR(8)."), roff);
-  assert.ok(!/[^\x09\x0a\x20-\x7e]/.test(roff), "ASCII only");
+  assert.ok(!/[^\t\n -~]/.test(roff), "ASCII only");
 });
 
 Deno.test("manpage: the pages render with groff and man -l without a warning", async (t) => {
@@ -133,11 +133,11 @@ Deno.test("manpage: the pages render with groff and man -l without a warning", a
         }
         const out = await run("man", ["--warnings", "-l", file], {
           MANWIDTH: "80",
-          MAN_KEEP_FORMATTING: "",
           PAGER: "cat",
         });
         assert.deepEqual([out.code, out.stderr], [0, ""]);
-        const text = out.stdout.replace(/.\x08/g, "");
+        // Not a terminal: man writes plain text, no overstrikes.
+        const text = out.stdout;
         // One source: every heading of the markdown is in the page.
         for (const [, heading] of markdown.matchAll(/^#{2,3} (.+)$/gm)) {
           assert.ok(text.includes(heading.replaceAll("*", "")), heading);
