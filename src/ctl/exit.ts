@@ -7,7 +7,7 @@
  */
 
 import { NitroError } from "../client.ts";
-import { ERROR_CODES, type ErrorCode } from "../protocol.ts";
+import { ERROR_CODES, type ErrorCode, type ServiceError } from "../protocol.ts";
 import { UsageError } from "./args.ts";
 
 /** Exit statuses. */
@@ -114,21 +114,44 @@ export function failure(error: unknown): Failure {
     };
   }
   if (error instanceof NitroError) {
-    const { service, message } = error;
-    const text = service !== undefined && !message.includes(service)
-      ? `${service}: ${message}`
-      : message;
-    return {
-      status: EXIT.unavailable,
-      message: `nitroctl: ${text}`,
-      error: ctlError(codeOf(error.code), message, service),
-    };
+    return unavailable(codeOf(error.code), error.message, error.service);
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
     status: EXIT.unavailable,
     message: `nitroctl: ${message}`,
     error: { code: "internal", message },
+  };
+}
+
+/**
+ * A SERVICE argument nitro could not serve (an entry of a response's
+ * `errors`), as a failure.
+ *
+ * @example
+ * ```ts
+ * import { serviceFailure } from "./exit.ts";
+ * const { message, error } = serviceFailure({ service: "x", code: "no-such-service", message: "no such service" });
+ * console.assert(message === "nitroctl: x: no such service" && error.service === "x");
+ * ```
+ */
+export function serviceFailure(e: ServiceError): Failure {
+  return unavailable(codeOf(e.code), e.message, e.service);
+}
+
+/** A failure of status 111: the line names the service unless it does. */
+function unavailable(
+  code: CtlErrorCode,
+  message: string,
+  service: string | undefined,
+): Failure {
+  const text = service !== undefined && !message.includes(service)
+    ? `${service}: ${message}`
+    : message;
+  return {
+    status: EXIT.unavailable,
+    message: `nitroctl: ${text}`,
+    error: ctlError(code, message, service),
   };
 }
 

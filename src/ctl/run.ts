@@ -22,7 +22,7 @@ import type {
   ServiceResult,
 } from "../protocol.ts";
 import type { CommandLine } from "./args.ts";
-import { type CtlError, ctlError, EXIT, failure } from "./exit.ts";
+import { type CtlError, ctlError, EXIT, serviceFailure } from "./exit.ts";
 import { formatEvent, formatInfo, formatStatus } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { ServiceArgs } from "./services.ts";
@@ -255,15 +255,13 @@ async function fatalReasons(
  * for the others), and make the status 111 if there was one.
  */
 function partial(errors: ServiceError[], status: number, io: Output): number {
-  for (const e of errors) {
-    io.err(failure(new NitroError(e.code, e.message, e.service)).message);
-  }
+  for (const e of errors) io.err(serviceFailure(e).message);
   return errors.length > 0 ? EXIT.unavailable : status;
 }
 
 /** A service argument that was not served, as its error object. */
 function serviceError(e: ServiceError): CtlError {
-  return failure(new NitroError(e.code, e.message, e.service)).error;
+  return serviceFailure(e).error;
 }
 
 /** A service argument that was not served, as an entry of `--json` output. */
