@@ -22,6 +22,13 @@
  * `--deno` and `--src` say where the launchers go, and where Deno and the
  * checkout are as seen from inside that image.
  *
+ * Both also write, under the root (`dist/` for `compile`), the man pages
+ * made from docs/*.md (`share/man/man8/nitro.8`, `share/man/man1/
+ * nitroctl.1`) and nitroctl's completions where bash, zsh and fish look
+ * (`share/bash-completion/completions/nitroctl`,
+ * `share/zsh/site-functions/_nitroctl`,
+ * `share/fish/vendor_completions.d/nitroctl.fish`).
+ *
  * `compile` writes `dist/nitro` and `dist/nitroctl` with `deno compile`, and
  * `dist/halt`, `dist/poweroff`, `dist/reboot`, `dist/init` as symlinks to
  * `nitroctl` (a compiled binary does see its argv[0]). `deno compile` needs
@@ -32,8 +39,18 @@
  * @module
  */
 
-import { isAbsolute, join, normalize, relative, resolve } from "node:path";
+import {
+  dirname,
+  isAbsolute,
+  join,
+  normalize,
+  relative,
+  resolve,
+} from "node:path";
 import { parseArgs } from "node:util";
+import { SHELLS } from "../src/ctl/commands.ts";
+import { COMPLETION_PATHS, completionScript } from "../src/ctl/completion.ts";
+import { MAN_PAGES, manPath, markdownToRoff } from "./manpage.ts";
 import { type EntryPoint, PERMISSIONS, RUN_ENV } from "./permissions.ts";
 
 /** This checkout, without a trailing slash. */
@@ -126,7 +143,8 @@ export const USAGE = [
   "",
   "  --system     also install halt, poweroff, reboot and init (nitroctl under",
   "               those names) for a machine that nitro boots",
-  "  --root DIR   put the launchers in DIR/bin",
+  "  --root DIR   put the launchers in DIR/bin, man pages in DIR/share/man,",
+  "               completions in DIR/share/{bash-completion,zsh,fish}",
   "               (default $DENO_INSTALL_ROOT, else ~/.deno)",
   "  --deno PATH  absolute path of the Deno the launchers run",
   "               (default: the Deno running this install)",
@@ -266,6 +284,42 @@ export function compileArgs(out: string, t: Target): string[] {
   ];
 }
 
+/**
+ * The files besides the programs, by path under an install root: the man
+ * pages, made from the markdown in docs/ (the one source), and the shell
+ * completions, made from nitroctl's command table.
+ */
+export async function sharedFiles(
+  src = ROOT,
+): Promise<Map<string, string>> {
+  const { version } = JSON.parse(
+    await Deno.readTextFile(join(src, "deno.json")),
+  );
+  const files = new Map<string, string>();
+  for (const page of MAN_PAGES) {
+    const markdown = await Deno.readTextFile(join(src, page.source));
+    files.set(manPath(page), markdownToRoff(markdown, version));
+  }
+  for (const shell of SHELLS) {
+    files.set(COMPLETION_PATHS[shell], completionScript(shell));
+  }
+  return files;
+}
+
+/** Write {@link sharedFiles} under `root`; the paths written. */
+async function writeShared(root: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const [path, text] of await sharedFiles()) {
+    const target = join(root, path);
+    await Deno.mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${Deno.pid}`;
+    await Deno.writeTextFile(tmp, text, { mode: 0o644 });
+    await Deno.rename(tmp, target);
+    written.push(target);
+  }
+  return written;
+}
+
 /** Run deno; its output is shown (it is a long build). */
 async function deno(args: string[]): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -328,6 +382,14 @@ async function install(args: string[]): Promise<number> {
       return 1;
     }
   }
+  try {
+    await writeShared(parsed.root);
+  } catch (err) {
+    console.error(
+      `build: cannot write under ${parsed.root}: ${(err as Error).message}`,
+    );
+    return 1;
+  }
   // An earlier install may have put these on PATH without being asked.
   const removed: string[] = [];
   if (!parsed.system) {
@@ -352,6 +414,16 @@ async function install(args: string[]): Promise<number> {
   if (!path.includes(bin)) {
     console.log(`add it to PATH:  export PATH="${bin}:$PATH"`);
   }
+  const share = join(parsed.root, "share");
+  console.log(
+    `man pages in ${share}/man: man finds them while ${bin} is on PATH ` +
+      `(else MANPATH=${share}/man:)`,
+  );
+  console.log(
+    `completions in ${share}: bash finds them while ${bin} is on PATH; ` +
+      `zsh: fpath=(${share}/zsh/site-functions $fpath); fish: ` +
+      `set -p fish_complete_path ${share}/fish/vendor_completions.d`,
+  );
   if (parsed.system) {
     console.log(
       `note: ${SYSV_NAMES.join(", ")} shut down or reboot through nitro; ` +
@@ -423,9 +495,11 @@ async function compile(): Promise<number> {
     await Deno.remove(link).catch(() => {});
     await Deno.symlink("nitroctl", link);
   }
+  await writeShared(dist);
   console.log(
     `compiled ${join(dist, "nitro")} and ${join(dist, "nitroctl")}; ` +
-      `${SYSV_NAMES.join(", ")} link to nitroctl`,
+      `${SYSV_NAMES.join(", ")} link to nitroctl; man pages and ` +
+      `completions in ${join(dist, "share")}`,
   );
   return 0;
 }

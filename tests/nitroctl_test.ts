@@ -768,7 +768,15 @@ Deno.test("unknown names among others: the rest is done, each reported, exit 111
   ]);
   assert.deepEqual([json.code, JSON.parse(json.stdout)], [
     111,
-    [{ name: "cron", state: "DOWN", ok: true }],
+    [{ name: "cron", state: "DOWN", ok: true }, {
+      name: "nosuch",
+      ok: false,
+      error: {
+        code: "no-such-service",
+        message: "no such service",
+        service: "nosuch",
+      },
+    }],
   ]);
   const starts = daemon.ops("up").filter((r) => "wait" in r);
   assert.deepEqual(starts.map(bare), [

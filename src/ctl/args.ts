@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Command, lookupCommand } from "./commands.ts";
+import { type Command, COMMANDS, lookupCommand, OPTIONS } from "./commands.ts";
 import type { Invocation } from "./invocation.ts";
 
 /**
@@ -50,8 +50,13 @@ export interface CommandLine {
   json: boolean;
   /** `events --replay`. */
   replay: boolean;
-  /** `-h`/`--help`: print usage and do nothing else. */
-  help: boolean;
+  /**
+   * `-h`/`--help`: print the usage (`"usage"`) or, after a command word,
+   * that command's help (`"command"`), and do nothing else.
+   */
+  help: false | "usage" | "command";
+  /** The word a command with an operand took: `completion zsh`. */
+  operand?: string;
 }
 
 /** What `init N` means; `q` re-reads the configuration as sysvinit's. */
@@ -102,54 +107,94 @@ async function parseNitroctl(args: string[]): Promise<CommandLine> {
     throw new UsageError(shortReason(error));
   }
   const { values, positionals } = parsed;
-  const [word = "list", ...services] = positionals;
-  const command = lookupCommand(word);
-  if (command === undefined && !values.help) {
-    throw new UsageError(`unknown command: ${word}`);
-  }
+  const [word, ...services] = positionals;
+  const command = lookupCommand(word ?? "list");
+  if (command === undefined) throw new UsageError(`unknown command: ${word}`);
   const line: CommandLine = {
-    command: command ?? lookupCommand("list")!,
+    command,
     services,
-    verbose: values.verbose ?? false,
-    json: values.json ?? false,
-    replay: values.replay ?? false,
-    help: values.help ?? false,
+    verbose: values.verbose === true,
+    json: values.json === true,
+    replay: values.replay === true,
+    help: values.help !== true
+      ? false
+      : word === undefined
+      ? "usage"
+      : "command",
   };
-  if (values.timeout !== undefined) {
+  if (typeof values.timeout === "string") {
     line.timeoutMs = parseSeconds(values.timeout) * 1000;
   }
   if (line.help) return line;
-  if (command!.services === "required" && services.length === 0) {
-    throw new UsageError(`${word} needs at least one SERVICE`);
+  const name = word ?? "list";
+  if (command.operand !== undefined) {
+    const { name: what, choices } = command.operand;
+    if (services.length !== 1 || !choices.includes(services[0])) {
+      throw new UsageError(`${name} needs one ${what}: ${choices.join(", ")}`);
+    }
+    line.operand = services[0];
+    line.services = [];
   }
-  if (command!.services === "none" && services.length > 0) {
-    throw new UsageError(`${word} takes no SERVICE`);
+  if (command.services === "required" && services.length === 0) {
+    throw new UsageError(`${name} needs at least one SERVICE`);
   }
-  if (line.replay && command!.action.kind !== "events") {
-    throw new UsageError("--replay goes with events only");
+  if (
+    command.services === "none" && command.operand === undefined &&
+    services.length > 0
+  ) {
+    throw new UsageError(`${name} takes no SERVICE`);
+  }
+  for (const option of OPTIONS) {
+    const owners = COMMAND_OPTIONS.get(option.name);
+    if (
+      values[option.name] !== undefined && owners !== undefined &&
+      !command.options.includes(option.name)
+    ) {
+      throw new UsageError(`--${option.name} goes with ${owners} only`);
+    }
+  }
+  if (line.json && command.textOnly) {
+    throw new UsageError(`${name} has no --json: its output is text`);
   }
   return line;
 }
 
-/** A command line for a command that takes nothing. */
+/** Options that only some commands take, and the commands that take them. */
+const COMMAND_OPTIONS: ReadonlyMap<string, string> = (() => {
+  const owners = new Map<string, string[]>();
+  for (const c of COMMANDS) {
+    for (const o of c.options) owners.set(o, [...owners.get(o) ?? [], c.name]);
+  }
+  return new Map([...owners].map(([o, names]) => [o, names.join(", ")]));
+})();
+
+/**
+ * Whether the arguments ask for `--json`, read without parsing them: a
+ * command line too wrong to parse still gets its error as JSON.
+ *
+ * @example
+ * ```ts
+ * import { asksForJson } from "./args.ts";
+ * console.assert(asksForJson(["--json", "--frob"]));
+ * console.assert(!asksForJson(["--", "--json"]));
+ * ```
+ */
+export function asksForJson(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).includes("--json");
+}
+
 /** nitroctl's options, as `node:util` parseArgs takes them. */
-const OPTIONS = {
-  timeout: { type: "string", short: "t" },
-  verbose: { type: "boolean", short: "v" },
-  json: { type: "boolean" },
-  replay: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+const PARSE_OPTIONS = Object.fromEntries(OPTIONS.map((o) => [
+  o.name,
+  o.short === undefined
+    ? { type: o.value ? "string" : "boolean" }
+    : { type: o.value ? "string" : "boolean", short: o.short },
+])) as Record<string, { type: "string" | "boolean"; short?: string }>;
 
 /** The options and positional arguments of a command line. */
 interface ParsedOptions {
-  values: {
-    timeout?: string;
-    verbose?: boolean;
-    json?: boolean;
-    replay?: boolean;
-    help?: boolean;
-  };
+  values: Record<string, string | boolean | undefined>;
   positionals: string[];
 }
 
@@ -163,12 +208,13 @@ async function parseOptions(args: string[]): Promise<ParsedOptions> {
     return { values: {}, positionals: args };
   }
   const { parseArgs } = await import("node:util");
-  return parseArgs({
+  const { values, positionals } = parseArgs({
     args,
-    options: OPTIONS,
+    options: PARSE_OPTIONS,
     allowPositionals: true,
     strict: true,
   });
+  return { values: values as ParsedOptions["values"], positionals };
 }
 
 function simple(word: string): CommandLine {

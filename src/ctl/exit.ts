@@ -1,10 +1,13 @@
 /**
- * nitroctl's exit statuses (spec §6) and how failures map onto them.
+ * nitroctl's exit statuses and error codes, and how failures map onto
+ * them: the status, the line for stderr, and the error object `--json`
+ * prints.
  *
  * @module
  */
 
 import { NitroError } from "../client.ts";
+import { ERROR_CODES, type ErrorCode, type ServiceError } from "../protocol.ts";
 import { UsageError } from "./args.ts";
 
 /** Exit statuses. */
@@ -28,29 +31,161 @@ export const EXIT = {
 } as const;
 
 /**
- * The exit status and the one-line message for an error thrown while
- * running a command. Every {@link NitroError} — whether nitro refused the
- * request or could not be reached — is 111, as is anything unexpected.
+ * The `code` of an error nitroctl reports under `--json`: the protocol's
+ * error codes, and
+ * - `usage`: the command line is wrong (exit 2);
+ * - `timeout`: `-t` expired (exit 3);
+ * - `unreachable`: nitro could not be reached, or went away (exit 111);
+ * - `fatal`: a service ended FATAL instead of its target (exit 1);
+ * - `no-process`: a signal found no process to signal (exit 1).
+ */
+export type CtlErrorCode =
+  | ErrorCode
+  | "usage"
+  | "timeout"
+  | "unreachable"
+  | "fatal"
+  | "no-process";
+
+/** Every {@link CtlErrorCode}: the set nitroctl(1) documents. */
+export const CTL_ERROR_CODES: readonly CtlErrorCode[] = [
+  ...ERROR_CODES,
+  "usage",
+  "timeout",
+  "unreachable",
+  "fatal",
+  "no-process",
+];
+
+/** An error as `--json` prints it. */
+export interface CtlError {
+  code: CtlErrorCode;
+  /** For people: what went wrong. */
+  message: string;
+  /** The service it is about, where there is one. */
+  service?: string;
+}
+
+/** `-t` expired before the work was done. */
+export class TimeoutError extends Error {
+  /** Make the error for a limit of `ms` milliseconds. */
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s (-t)`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** What a failure means: exit status, stderr line, `--json` error. */
+export interface Failure {
+  status: number;
+  /** The line for stderr: `nitroctl: …`. */
+  message: string;
+  error: CtlError;
+}
+
+/**
+ * The exit status, the one-line message and the error object for an error
+ * thrown while running a command. Every {@link NitroError} — whether nitro
+ * refused the request or could not be reached — is 111, as is anything
+ * unexpected.
  *
  * @example
  * ```ts
  * import { NitroError } from "../client.ts";
  * import { failure } from "./exit.ts";
- * const { status, message } = failure(new NitroError("no-such-service", "no such service", { service: "web" }));
+ * const { status, message, error } = failure(new NitroError("no-such-service", "no such service", { service: "web" }));
  * console.assert(status === 111 && message === "nitroctl: web: no such service");
+ * console.assert(error.code === "no-such-service" && error.service === "web");
  * ```
  */
-export function failure(error: unknown): { status: number; message: string } {
+export function failure(error: unknown): Failure {
   if (error instanceof UsageError) {
-    return { status: EXIT.usage, message: `nitroctl: ${error.message}` };
+    return {
+      status: EXIT.usage,
+      message: `nitroctl: ${error.message}`,
+      error: { code: "usage", message: error.message },
+    };
+  }
+  if (error instanceof TimeoutError) {
+    return {
+      status: EXIT.timeout,
+      message: "nitroctl: timeout",
+      error: { code: "timeout", message: error.message },
+    };
   }
   if (error instanceof NitroError) {
-    const { service, message } = error;
-    const text = service !== undefined && !message.includes(service)
-      ? `${service}: ${message}`
-      : message;
-    return { status: EXIT.unavailable, message: `nitroctl: ${text}` };
+    return unavailable(codeOf(error.code), error.message, error.service);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { status: EXIT.unavailable, message: `nitroctl: ${message}` };
+  return {
+    status: EXIT.unavailable,
+    message: `nitroctl: ${message}`,
+    error: { code: "internal", message },
+  };
+}
+
+/**
+ * A SERVICE argument nitro could not serve (an entry of a response's
+ * `errors`), as a failure.
+ *
+ * @example
+ * ```ts
+ * import { serviceFailure } from "./exit.ts";
+ * const { message, error } = serviceFailure({ service: "x", code: "no-such-service", message: "no such service" });
+ * console.assert(message === "nitroctl: x: no such service" && error.service === "x");
+ * ```
+ */
+export function serviceFailure(e: ServiceError): Failure {
+  return unavailable(codeOf(e.code), e.message, e.service);
+}
+
+/** A failure of status 111: the line names the service unless it does. */
+function unavailable(
+  code: CtlErrorCode,
+  message: string,
+  service: string | undefined,
+): Failure {
+  const text = service !== undefined && !message.includes(service)
+    ? `${service}: ${message}`
+    : message;
+  return {
+    status: EXIT.unavailable,
+    message: `nitroctl: ${text}`,
+    error: ctlError(code, message, service),
+  };
+}
+
+/**
+ * An error object, with `service` only when there is one.
+ *
+ * @example
+ * ```ts
+ * import { ctlError } from "./exit.ts";
+ * console.assert(!("service" in ctlError("busy", "too many clients")));
+ * ```
+ */
+export function ctlError(
+  code: CtlErrorCode,
+  message: string,
+  service?: string,
+): CtlError {
+  return service === undefined ? { code, message } : { code, message, service };
+}
+
+/**
+ * A client's error code as nitroctl reports it: the protocol's own codes as
+ * they are; failing to reach nitro, to be allowed to, or to keep the
+ * connection is `unreachable`; anything else (nitro spoke nonsense) is
+ * `internal`.
+ */
+function codeOf(code: string): CtlErrorCode {
+  if ((ERROR_CODES as readonly string[]).includes(code)) {
+    return code as ErrorCode;
+  }
+  if (
+    code === "unreachable" || code === "permission" || code === "disconnected"
+  ) {
+    return "unreachable";
+  }
+  return "internal";
 }

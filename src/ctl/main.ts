@@ -7,8 +7,14 @@
  */
 
 import { NitroClient } from "../client.ts";
-import { isPath, parseCommandLine } from "./args.ts";
-import { EXIT, failure } from "./exit.ts";
+import {
+  asksForJson,
+  type CommandLine,
+  isPath,
+  parseCommandLine,
+} from "./args.ts";
+import { type CtlError, EXIT, failure, TimeoutError } from "./exit.ts";
+import type { Shell } from "./commands.ts";
 import { invocation } from "./invocation.ts";
 import { type Output, stdio } from "./output.ts";
 import { runCommand } from "./run.ts";
@@ -16,9 +22,6 @@ import type { ServiceArgs } from "./services.ts";
 
 /** Longest delay `setTimeout` honours; longer `-t` values mean "no limit". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Rejection marking an expired `-t`. */
-const TIMEOUT = Symbol("timeout");
 
 /**
  * Run nitroctl with `args` (without argv[0]); resolve with the exit status.
@@ -34,16 +37,25 @@ export async function main(
   args: readonly string[],
   io: Output = stdio,
 ): Promise<number> {
-  let line;
+  const called = await invocation(args);
+  let line: CommandLine;
   try {
-    line = await parseCommandLine(await invocation(args));
+    line = await parseCommandLine(called);
   } catch (error) {
-    io.err(failure(error).message);
+    const { message, error: json } = failure(error);
+    if (asksForJson(called.args)) io.out(errorDocument(json));
+    io.err(message);
     io.err(await usage());
     return EXIT.usage;
   }
   if (line.help) {
-    io.out(await usage());
+    const { USAGE, commandHelp } = await import("./usage.ts");
+    io.out(line.help === "usage" ? USAGE.trimEnd() : commandHelp(line.command));
+    return EXIT.ok;
+  }
+  if (line.command.action.kind === "completion") {
+    const { completionScript } = await import("./completion.ts");
+    io.out(completionScript(line.operand as Shell).trimEnd());
     return EXIT.ok;
   }
 
@@ -62,17 +74,18 @@ export async function main(
   try {
     return await withTimeout(work(), line.timeoutMs);
   } catch (error) {
-    if (error === TIMEOUT) {
-      // Against C nitro, in C nitroctl's words.
-      const c = (client as NitroClient | undefined)?.server === "c";
-      io.err(c ? "nitroctl: action timed out" : "nitroctl: timeout");
-      return EXIT.timeout;
-    }
     // The reader of our output went away (`nitroctl events | head -1`):
     // end quietly, with the status a SIGPIPE death would give.
     if (error instanceof Deno.errors.BrokenPipe) return 128 + 13;
-    const { status, message } = failure(error);
-    io.err(message);
+    const { status, message, error: json } = failure(error);
+    if (line.json) io.out(errorDocument(json));
+    // Against C nitro, a timeout in C nitroctl's words.
+    const c = (client as NitroClient | undefined)?.server === "c";
+    io.err(
+      c && error instanceof TimeoutError
+        ? "nitroctl: action timed out"
+        : message,
+    );
     return status;
   } finally {
     client?.close();
@@ -95,12 +108,20 @@ async function usage(): Promise<string> {
   return (await import("./usage.ts")).USAGE.trimEnd();
 }
 
-/** `work`, or a rejection with {@link TIMEOUT} after `ms` milliseconds. */
+/**
+ * What `--json` prints when a command failed as a whole: the protocol's own
+ * form of a failed response, `{"ok":false,"error":{…}}`.
+ */
+function errorDocument(error: CtlError): string {
+  return JSON.stringify({ ok: false, error });
+}
+
+/** `work`, or a rejection with a {@link TimeoutError} after `ms` milliseconds. */
 function withTimeout<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
   if (ms === undefined || ms > MAX_TIMER_MS) return work;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(TIMEOUT), ms);
+    timer = setTimeout(() => reject(new TimeoutError(ms)), ms);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -15,9 +15,14 @@ import {
   type OutgoingOf,
   type SendOptions,
 } from "../client.ts";
-import type { OkResponse, ServiceError, ServiceEvent } from "../protocol.ts";
+import type {
+  OkResponse,
+  ServiceError,
+  ServiceEvent,
+  ServiceResult,
+} from "../protocol.ts";
 import type { CommandLine } from "./args.ts";
-import { EXIT, failure } from "./exit.ts";
+import { type CtlError, ctlError, EXIT, serviceFailure } from "./exit.ts";
 import { formatEvent, formatInfo, formatStatus } from "./format.ts";
 import type { Output } from "./output.ts";
 import type { ServiceArgs } from "./services.ts";
@@ -25,8 +30,10 @@ import type { ServiceArgs } from "./services.ts";
 /**
  * Run a parsed command; resolve with its exit status. Failures of nitro or
  * of the connection are thrown, for the caller to map. Services nitro could
- * not serve while it served the others are reported on stderr after the
- * rest is printed, and make the status 111.
+ * not serve while it served the others (and paths that did not resolve
+ * here) are reported on stderr after the rest is printed, and make the
+ * status 111; under `--json` each is an entry of the output, with its
+ * error.
  *
  * @example
  * ```ts ignore
@@ -46,19 +53,12 @@ export async function runCommand(
   target: ServiceArgs,
   io: Output,
 ): Promise<number> {
-  const status = await runAction(client, line, target, io);
-  // Paths that did not resolve here, reported as nitro's own errors are.
-  return partial({ errors: target.errors }, status, io);
-}
-
-/** {@link runCommand} for the arguments that resolved. */
-async function runAction(
-  client: NitroClient,
-  line: CommandLine,
-  target: ServiceArgs,
-  io: Output,
-): Promise<number> {
   const { action } = line.command;
+  /** What nitro could not serve, then the paths that did not resolve here. */
+  const unserved = (answer: { errors?: ServiceError[] }): ServiceError[] => [
+    ...answer.errors ?? [],
+    ...target.errors ?? [],
+  ];
   const { services, hint } = target;
   const print = (value: unknown) => io.out(JSON.stringify(value));
   const printEvent = (e: ServiceEvent) =>
@@ -71,26 +71,30 @@ async function runAction(
   const settle = async (
     request: OutgoingOf<Acting>,
     kind: "wait" | "signal" = "wait",
-  ) =>
-    await report(client, await client.send(request, streaming), kind, line, io);
+  ) => {
+    const answer = await client.send(request, streaming);
+    return await report(client, answer, unserved(answer), kind, line, io);
+  };
 
   switch (action.kind) {
     case "list": {
       const answer = await client.send({ op: "list", ...some });
       const list = answer.services;
-      if (line.json) print(list);
+      const errors = unserved(answer);
+      if (line.json) print([...list, ...errors.map(failedEntry)]);
       else for (const s of list) io.out(formatStatus(s));
-      return partial(answer, EXIT.ok, io);
+      return partial(errors, EXIT.ok, io);
     }
     case "status": {
       const answer = await client.send({ op: "status", ...some });
       const details = answer.details;
-      if (line.json) print(details);
+      const errors = unserved(answer);
+      if (line.json) print([...details, ...errors.map(failedEntry)]);
       else {
         const { formatDetails } = await import("./status.ts");
         for (const text of formatDetails(details)) io.out(text);
       }
-      return partial(answer, EXIT.ok, io);
+      return partial(errors, EXIT.ok, io);
     }
     case "metrics": {
       const [answer, info, { formatMetrics }] = await Promise.all([
@@ -132,14 +136,20 @@ async function runAction(
     case "check": {
       const answer = await client.send({ op: "pidof", ...named });
       const pids = answer.pids;
-      if (line.json) print(pids);
-      else if (action.kind === "pidof") {
+      const errors = unserved(answer);
+      if (line.json) {
+        const all: Record<string, unknown> = { ...pids };
+        for (const e of errors) {
+          all[e.service] = { ok: false, error: serviceError(e) };
+        }
+        print(all);
+      } else if (action.kind === "pidof") {
         for (const pid of Object.values(pids)) {
           if (pid !== null) io.out(String(pid));
         }
       }
-      const all = Object.values(pids).every((pid) => pid !== null);
-      return partial(answer, all ? EXIT.ok : EXIT.failed, io);
+      const every = Object.values(pids).every((pid) => pid !== null);
+      return partial(errors, every ? EXIT.ok : EXIT.failed, io);
     }
     case "rescan":
       await client.rescan();
@@ -159,6 +169,9 @@ async function runAction(
     case "plot":
       return await (await import("./boot_commands.ts"))
         .runPlot(client, line, io);
+    case "completion":
+      // Handled before connecting (main.ts): it needs no nitro.
+      return EXIT.ok;
     case "events": {
       const events = client.events({ replay: line.replay });
       client.close(); // the stream has a connection of its own
@@ -174,31 +187,46 @@ async function runAction(
  * Print the results of an action as asked. A service that did not get
  * where it was asked to go (a wait ended FATAL; a signal found no process)
  * is named on stderr and makes the status 1; for one that ended FATAL,
- * with the reason nitro gives (asked for only then).
+ * with the reason nitro gives (asked for only then). Under `--json` each
+ * such result carries its error, and each service not served follows.
  */
 async function report(
   client: NitroClient,
   answer: OkResponse<Acting>,
+  errors: ServiceError[],
   kind: "wait" | "signal",
   line: CommandLine,
   io: Output,
 ): Promise<number> {
   const results = answer.results;
-  if (line.json) io.out(JSON.stringify(results));
   const failed = results.filter((r) => !r.ok);
   const reasons = kind === "wait"
     ? await fatalReasons(client, failed.filter((r) => r.state === "FATAL"))
     : new Map<string, string>();
+  const errorOf = (r: ServiceResult): CtlError =>
+    kind === "signal"
+      ? ctlError("no-process", "no process to signal", r.name)
+      : ctlError(
+        "fatal",
+        `failed: ${r.state}` +
+          (reasons.has(r.name) ? ` (${reasons.get(r.name)})` : ""),
+        r.name,
+      );
+  if (line.json) {
+    io.out(JSON.stringify([
+      ...results.map((r) => r.ok ? r : { ...r, error: errorOf(r) }),
+      ...errors.map(failedEntry),
+    ]));
+  }
   for (const r of failed) {
-    const reason = reasons.get(r.name);
+    const { message } = errorOf(r);
     io.err(
       kind === "signal"
-        ? `nitroctl: ${r.name}: no process to signal`
-        : `nitroctl: ${r.name} failed: ${r.state}` +
-          (reason === undefined ? "" : ` (${reason})`),
+        ? `nitroctl: ${r.name}: ${message}`
+        : `nitroctl: ${r.name} ${message}`,
     );
   }
-  return partial(answer, failed.length > 0 ? EXIT.failed : EXIT.ok, io);
+  return partial(errors, failed.length > 0 ? EXIT.failed : EXIT.ok, io);
 }
 
 /** Why each of these FATAL services is FATAL, as far as nitro says. */
@@ -213,7 +241,7 @@ async function fatalReasons(
       op: "status",
       services: fatal.map((r) => r.name),
     });
-    for (const d of answer.details) {
+    for (const d of answer.details ?? []) {
       if (d.reason !== null) reasons.set(d.name, d.reason);
     }
   } catch {
@@ -226,16 +254,19 @@ async function fatalReasons(
  * Report each service argument nitro could not serve (after the output
  * for the others), and make the status 111 if there was one.
  */
-function partial(
-  answer: { errors?: ServiceError[] },
-  status: number,
-  io: Output,
-): number {
-  const errors = answer.errors ?? [];
-  for (const { code, message, service } of errors) {
-    io.err(failure(new NitroError(code, message, { service })).message);
-  }
+function partial(errors: ServiceError[], status: number, io: Output): number {
+  for (const e of errors) io.err(serviceFailure(e).message);
   return errors.length > 0 ? EXIT.unavailable : status;
+}
+
+/** A service argument that was not served, as its error object. */
+function serviceError(e: ServiceError): CtlError {
+  return serviceFailure(e).error;
+}
+
+/** A service argument that was not served, as an entry of `--json` output. */
+function failedEntry(e: ServiceError) {
+  return { name: e.service, ok: false, error: serviceError(e) };
 }
 
 /** The ops whose answer is per-service results. */

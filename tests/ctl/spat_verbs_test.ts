@@ -59,10 +59,25 @@ Deno.test("--json against C nitro: the shapes of this project's protocol", async
     { name: "d", state: "DOWN", ok: true },
   ]);
   assert.deepEqual(await answer(["start", "f"], "results", 1), [
-    { name: "f", state: "FATAL", ok: false },
+    {
+      name: "f",
+      state: "FATAL",
+      ok: false,
+      // C nitro gives no reason: nitroctl's words alone.
+      error: { code: "fatal", message: "failed: FATAL", service: "f" },
+    },
   ]);
   assert.deepEqual(await answer(["hup", "d"], "results", 1), [
-    { name: "d", state: "DOWN", ok: false },
+    {
+      name: "d",
+      state: "DOWN",
+      ok: false,
+      error: {
+        code: "no-process",
+        message: "no process to signal",
+        service: "d",
+      },
+    },
   ]);
   const pids = await answer(["pidof", "a", "d"], "pids", 1);
   assert.deepEqual(Object.keys(pids), ["a", "d"]);
@@ -71,7 +86,15 @@ Deno.test("--json against C nitro: the shapes of this project's protocol", async
 
   const nope = await nitro.ours(["--json", "start", "nope"]);
   assert.equal(nope.code, 111);
-  assert.equal(nope.stdout, "");
+  // One JSON document on stdout also on failure; the human line on stderr.
+  assert.deepEqual(JSON.parse(nope.stdout), {
+    ok: false,
+    error: {
+      code: "no-such-service",
+      message: "no such service",
+      service: "nope",
+    },
+  });
   assert.match(nope.stderr, /nope/);
   assert.deepEqual(nitro.leftovers(), []);
 });
