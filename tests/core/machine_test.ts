@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { step } from "../src/core/machine.ts";
+import { step } from "../../src/core/machine.ts";
 import {
   defaultFacts,
   DELAY_MS,
@@ -18,11 +18,11 @@ import {
   type Service,
   type ServiceFacts,
   UP_AFTER_MS,
-} from "../src/core/service.ts";
-import { exitedStatus, signaledStatus } from "../src/core/exit_status.ts";
+} from "../../src/core/service.ts";
+import { exitedStatus, signaledStatus } from "../../src/core/exit_status.ts";
 
 const GONE = "service directory is gone";
-import type { SignalName } from "../src/protocol.ts";
+import type { SignalName } from "../../src/protocol.ts";
 
 /** A service driven input by input; remembers the effects of the last step. */
 class Sim {

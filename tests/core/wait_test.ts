@@ -5,13 +5,13 @@
  */
 
 import assert from "node:assert/strict";
-import { judge, type Verdict } from "../src/core/wait.ts";
+import { judge, type Verdict } from "../../src/core/wait.ts";
 import {
   type State,
   STATES,
   WAIT_TARGETS,
   type WaitTarget,
-} from "../src/protocol.ts";
+} from "../../src/protocol.ts";
 
 /**
  * The expected verdict, written as a table: per target, the states that

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type FoundService, planRescan } from "../src/core/rescan.ts";
+import { type FoundService, planRescan } from "../../src/core/rescan.ts";
 
 const found = (...names: string[]) =>
   new Map<string, FoundService>(

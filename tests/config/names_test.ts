@@ -12,8 +12,8 @@ import {
   MAX_NAME_BYTES,
   nameProblem,
   splitInstance,
-} from "../src/config/names.ts";
-import { readiness } from "../src/config/scan.ts";
+} from "../../src/config/names.ts";
+import { readiness } from "../../src/config/scan.ts";
 
 // --- names ------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { describeExit, signalName } from "../src/core/exit_status.ts";
+import { describeExit, signalName } from "../../src/core/exit_status.ts";
 
 Deno.test("exits", () => {
   assert.equal(describeExit(0), "exited 0");

@@ -14,7 +14,7 @@ import {
   type StopCandidate,
   stoppable,
   writerStartsLogger,
-} from "../src/core/logging.ts";
+} from "../../src/core/logging.ts";
 
 function q(name: string, over: Partial<LoggerQuery> = {}): LoggerQuery {
   return {

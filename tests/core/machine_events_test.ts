@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { step, type StepResult } from "../src/core/machine.ts";
+import { step, type StepResult } from "../../src/core/machine.ts";
 import {
   defaultFacts,
   type Input,
@@ -17,8 +17,8 @@ import {
   type Service,
   type ServiceFacts,
   UP_AFTER_MS,
-} from "../src/core/service.ts";
-import { exitedStatus, signaledStatus } from "../src/core/exit_status.ts";
+} from "../../src/core/service.ts";
+import { exitedStatus, signaledStatus } from "../../src/core/exit_status.ts";
 
 const GONE = "service directory is gone";
 
