@@ -11,10 +11,10 @@ import {
   hostMounts,
   isolatedRootSetup,
   runAsPid1,
-} from "./init_fixtures/harness.ts";
-import { skipWithoutNamespaces } from "./helpers/common.ts";
+} from "../init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "../helpers/common.ts";
 
-const skip = await skipWithoutNamespaces("init_mount_test");
+const skip = await skipWithoutNamespaces("init/pid1_mount_test");
 
 Deno.test({
   name: "enterPid1 mounts a tmpfs on /run when it is not a mount point",

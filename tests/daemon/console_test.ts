@@ -8,10 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ConsoleWriter } from "../src/daemon/console.ts";
-import { shq } from "./helpers/common.ts";
-import { readOr } from "./helpers/daemon.ts";
-import { eventually, Nitro } from "./helpers/nitro.ts";
+import { ConsoleWriter } from "../../src/daemon/console.ts";
+import { shq } from "../helpers/common.ts";
+import { readOr } from "../helpers/daemon.ts";
+import { eventually, Nitro } from "../helpers/nitro.ts";
 
 /** A sink that takes at most `step` bytes a write, and records them. */
 function recorder(step = Infinity) {

@@ -10,17 +10,17 @@ import {
   LOST_STATUS,
   waitStatus,
   waitStatusOfError,
-} from "../src/daemon/wait_status.ts";
-import { parseShebang, scriptArgv } from "../src/daemon/script_argv.ts";
+} from "../../src/daemon/wait_status.ts";
+import { parseShebang, scriptArgv } from "../../src/daemon/script_argv.ts";
 import {
   chooseShell,
   commandLine,
   prologue,
   Spawner,
   type SpawnRequest,
-} from "../src/daemon/spawn.ts";
-import { Children } from "../src/daemon/children.ts";
-import { delay, eventually, strayFds } from "./helpers/nitro.ts";
+} from "../../src/daemon/spawn.ts";
+import { Children } from "../../src/daemon/children.ts";
+import { delay, eventually, strayFds } from "../helpers/nitro.ts";
 
 const spawner = new Spawner(new Children());
 

@@ -21,11 +21,11 @@ import {
   secureDirectory,
   symlinkProblem,
   UnsafePath,
-} from "../src/daemon/runtime_dir.ts";
-import { LogPipes } from "../src/daemon/pipes.ts";
-import { listenControl, staleSocketAction } from "../src/daemon/socket.ts";
-import { eventually } from "./helpers/nitro.ts";
-import { exists } from "./helpers/common.ts";
+} from "../../src/daemon/runtime_dir.ts";
+import { LogPipes } from "../../src/daemon/pipes.ts";
+import { listenControl, staleSocketAction } from "../../src/daemon/socket.ts";
+import { eventually } from "../helpers/nitro.ts";
+import { exists } from "../helpers/common.ts";
 
 const ME = Deno.uid()!;
 /** A uid that is neither root nor us. */

@@ -5,10 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture, hostMounts, runAsPid1 } from "./init_fixtures/harness.ts";
-import { skipWithoutNamespaces } from "./helpers/common.ts";
+import { fixture, hostMounts, runAsPid1 } from "../init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "../helpers/common.ts";
 
-const skip = await skipWithoutNamespaces("init_exec_test");
+const skip = await skipWithoutNamespaces("init/pid1_exec_test");
 
 Deno.test({
   name: "reincarnate execs as pid 1 with our environment and children",

@@ -5,9 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { BOOT_HISTORY_SIZE, EventHistory } from "../src/daemon/history.ts";
-import { ServiceEventRing } from "../src/daemon/event_ring.ts";
-import type { ServiceEvent } from "../src/protocol.ts";
+import { BOOT_HISTORY_SIZE, EventHistory } from "../../src/daemon/history.ts";
+import { ServiceEventRing } from "../../src/daemon/event_ring.ts";
+import type { ServiceEvent } from "../../src/protocol.ts";
 
 /** Event number `i`. */
 const ev = (i: number): ServiceEvent => ({

@@ -16,12 +16,12 @@ import {
   type ControlContext,
   type ControlSupervisor,
   serveControl,
-} from "../src/daemon/control.ts";
-import { DirectoryIndex } from "../src/daemon/dir_index.ts";
-import type { ServiceEvent, State } from "../src/protocol.ts";
-import { WAIT_BYTES } from "../src/daemon/control/requests.ts";
-import { connect, LineReader, writeAll } from "./helpers/daemon.ts";
-import { eventually } from "./helpers/nitro.ts";
+} from "../../src/daemon/control.ts";
+import { DirectoryIndex } from "../../src/daemon/dir_index.ts";
+import type { ServiceEvent, State } from "../../src/protocol.ts";
+import { WAIT_BYTES } from "../../src/daemon/control/requests.ts";
+import { connect, LineReader, writeAll } from "../helpers/daemon.ts";
+import { eventually } from "../helpers/nitro.ts";
 
 /** A supervisor of `count` UP services, `svc0`…, scripted by the test. */
 class FakeSupervisor implements ControlSupervisor {

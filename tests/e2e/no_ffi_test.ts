@@ -9,14 +9,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PERMISSIONS, RUN_ENV } from "../ci/permissions.ts";
+import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import {
   descendantsOf,
   eventually,
   Nitro,
   nitroArgs,
-} from "./helpers/nitro.ts";
-import { REPO_ROOT } from "./helpers/common.ts";
+} from "../helpers/nitro.ts";
+import { REPO_ROOT } from "../helpers/common.ts";
 import {
   linesOf,
   parseInfo,
@@ -24,10 +24,10 @@ import {
   sh,
   strayFds,
   writeTree,
-} from "./helpers/pid1.ts";
+} from "../helpers/pid1.ts";
 
 const ROOT = REPO_ROOT;
-const LIBC = new URL("../src/init/libc.ts", import.meta.url).href;
+const LIBC = new URL("../../src/init/libc.ts", import.meta.url).href;
 
 Deno.test("PERMISSIONS.nitro grants no FFI; nitro-init adds --allow-all", () => {
   const plain: readonly string[] = PERMISSIONS.nitro;
@@ -69,7 +69,7 @@ Deno.test("the FFI module is only a dynamic dependency of cli/nitro.ts", async (
     }
   }
   // The pid-1 module itself loads only as pid 1.
-  const pid1 = new URL("../src/init/pid1.ts", import.meta.url).href;
+  const pid1 = new URL("../../src/init/pid1.ts", import.meta.url).href;
   assert.ok(modules.has(pid1), "pid1.ts is in the graph");
   assert.ok(!staticSet.has(pid1), "pid1.ts is loaded statically");
   assert.ok(!staticSet.has(LIBC), "libc.ts is loaded statically");

@@ -6,13 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { fixture, hostMounts, runAsPid1 } from "./init_fixtures/harness.ts";
-import { skipWithoutNamespaces } from "./helpers/common.ts";
-import { PERMISSIONS } from "../ci/permissions.ts";
-import { LIBC_PATHS } from "../src/init/libc_paths.ts";
-import { enterPid1, isPid1 } from "../src/init/pid1.ts";
+import { fixture, hostMounts, runAsPid1 } from "../init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "../helpers/common.ts";
+import { PERMISSIONS } from "../../ci/permissions.ts";
+import { LIBC_PATHS } from "../../src/init/libc_paths.ts";
+import { enterPid1, isPid1 } from "../../src/init/pid1.ts";
 
-const skip = await skipWithoutNamespaces("init_libc_test");
+const skip = await skipWithoutNamespaces("init/libc_test");
 
 Deno.test("nitro-init holds --allow-all (FFI is full access); libc is found", () => {
   const flags: readonly string[] = PERMISSIONS["nitro-init"];
@@ -35,7 +35,7 @@ Deno.test("nitro-init holds --allow-all (FFI is full access); libc is found", ()
 
 Deno.test("outside pid 1, libc.ts and enterPid1 refuse", async () => {
   assert.deepEqual(isPid1(), false);
-  await assert.rejects(() => import("../src/init/libc.ts"), /pid 1/);
+  await assert.rejects(() => import("../../src/init/libc.ts"), /pid 1/);
   await assert.rejects(() => enterPid1(), /not pid 1/);
 });
 
@@ -58,13 +58,13 @@ Deno.test("nothing in src/ imports libc.ts statically", async () => {
       }
     }
   };
-  await walk(new URL("../src", import.meta.url).pathname);
+  await walk(new URL("../../src", import.meta.url).pathname);
   assert.deepEqual(offenders, []);
 });
 
 Deno.test("pid1.ts and libc.ts load no node: module (panics without /proc)", async () => {
   for (const name of ["pid1.ts", "libc.ts", "libc_paths.ts"]) {
-    const url = new URL(`../src/init/${name}`, import.meta.url);
+    const url = new URL(`../../src/init/${name}`, import.meta.url);
     const text = await Deno.readTextFile(url);
     assert.doesNotMatch(text, /from\s+["']node:|import\(\s*["']node:/, name);
   }

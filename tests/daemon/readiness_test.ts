@@ -8,9 +8,9 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import { dirname, join } from "node:path";
-import { ctlScript, EventLog, readOr } from "./helpers/daemon.ts";
-import { eventually, Nitro, writeServices } from "./helpers/nitro.ts";
-import { MAX_BYTES_BEFORE_NEWLINE } from "../src/daemon/readiness.ts";
+import { ctlScript, EventLog, readOr } from "../helpers/daemon.ts";
+import { eventually, Nitro, writeServices } from "../helpers/nitro.ts";
+import { MAX_BYTES_BEFORE_NEWLINE } from "../../src/daemon/readiness.ts";
 
 /** The 2 s after which a service without `notification-fd` is UP. */
 const TIMER_MS = 2000;

@@ -8,12 +8,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { EntryCache, RACY_MS } from "../src/daemon/entry_cache.ts";
-import { ServiceEventRing } from "../src/daemon/event_ring.ts";
-import { ENTRY_NAMES, hasEntry, listEntries } from "../src/config/scan.ts";
-import { type ServiceEvent, STATES } from "../src/protocol.ts";
-import { Nitro, writeServices } from "./helpers/nitro.ts";
-import { readOr, sh } from "./helpers/daemon.ts";
+import { EntryCache, RACY_MS } from "../../src/daemon/entry_cache.ts";
+import { ServiceEventRing } from "../../src/daemon/event_ring.ts";
+import { ENTRY_NAMES, hasEntry, listEntries } from "../../src/config/scan.ts";
+import { type ServiceEvent, STATES } from "../../src/protocol.ts";
+import { Nitro, writeServices } from "../helpers/nitro.ts";
+import { readOr, sh } from "../helpers/daemon.ts";
 
 /** Set a directory's mtime `minutes` back (default 60): it is settled. */
 function settle(dir: string, minutes = 60): void {

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { WriteQueue } from "../src/daemon/write_queue.ts";
+import { WriteQueue } from "../../src/daemon/write_queue.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

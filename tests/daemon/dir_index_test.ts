@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DirectoryIndex, pickService } from "../src/daemon/dir_index.ts";
+import { DirectoryIndex, pickService } from "../../src/daemon/dir_index.ts";
 
 async function tree(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "nitro-index-" });

@@ -10,11 +10,11 @@ import {
   fixture,
   isolatedRootSetup,
   runAsPid1,
-} from "./init_fixtures/harness.ts";
-import { skipWithoutNamespaces } from "./helpers/common.ts";
-import { fdKind, stdioStatus } from "../src/init/stdio.ts";
+} from "../init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "../helpers/common.ts";
+import { fdKind, stdioStatus } from "../../src/init/stdio.ts";
 
-const skip = await skipWithoutNamespaces("init_stdio_test");
+const skip = await skipWithoutNamespaces("init/stdio_test");
 
 /** Run the stdio fixture as pid 1 and read what it wrote. */
 async function probe(redirect: string, wrapper?: string[]) {

@@ -11,10 +11,10 @@ import {
   fixture,
   isolatedRootSetup,
   runAsPid1,
-} from "./init_fixtures/harness.ts";
-import { skipWithoutNamespaces } from "./helpers/common.ts";
+} from "../init_fixtures/harness.ts";
+import { skipWithoutNamespaces } from "../helpers/common.ts";
 
-const skip = await skipWithoutNamespaces("init_reap_test");
+const skip = await skipWithoutNamespaces("init/pid1_reap_test");
 
 Deno.test({
   name: "reapOrphans reaps 100 orphans; our children's statuses survive",
