@@ -1,5 +1,5 @@
 /**
- * Extra helpers for the daemon integration tests (tests/daemon_*_test.ts):
+ * Extra helpers for the daemon integration tests (tests/e2e/daemon_*_test.ts):
  * a nitroctl that service scripts can call, raw socket requests, an event
  * recorder, and running nitro to its end for the error paths.
  *

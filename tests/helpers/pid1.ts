@@ -1,6 +1,6 @@
 /**
  * Test harness for the real nitro daemon as pid 1 of a fresh PID + mount
- * namespace (tests/pid1_*_test.ts):
+ * namespace (tests/e2e/pid1_*_test.ts):
  *
  * ```sh
  * unshare --pid --fork --mount --mount-proc --propagation private \
