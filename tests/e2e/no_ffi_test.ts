@@ -15,16 +15,12 @@ import {
   eventually,
   Nitro,
   nitroArgs,
-} from "../helpers/nitro.ts";
-import { REPO_ROOT } from "../helpers/common.ts";
-import {
-  linesOf,
   parseInfo,
   runCtl,
-  sh,
   strayFds,
-  writeTree,
-} from "../helpers/pid1.ts";
+  writeServices,
+} from "../helpers/nitro.ts";
+import { linesOf, REPO_ROOT, sh } from "../helpers/common.ts";
 
 const ROOT = REPO_ROOT;
 const LIBC = new URL("../../src/init/libc.ts", import.meta.url).href;
@@ -126,7 +122,7 @@ Deno.test("outside pid 1, started with fds 0-2 closed: services get /dev/null", 
     NITRO_SOCK: join(root, "nitro.sock"),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
   };
-  writeTree(dir, {
+  writeServices(dir, {
     fds: {
       run: sh(
         "a=$(readlink /proc/$$/fd/0); b=$(readlink /proc/$$/fd/1)",

@@ -9,16 +9,13 @@
 
 import assert from "node:assert/strict";
 import { hostMounts } from "../init_fixtures/harness.ts";
+import { linesOf, sh, shq, skipWithoutNamespaces } from "../helpers/common.ts";
 import {
-  linesOf,
-  NsNitro,
+  eventually,
+  Nitro,
   parseInfo,
-  sh,
-  shq,
-  writeTree,
-} from "../helpers/pid1.ts";
-import { skipWithoutNamespaces } from "../helpers/common.ts";
-import { eventually } from "../helpers/nitro.ts";
+  writeServices,
+} from "../helpers/nitro.ts";
 
 const skip = await skipWithoutNamespaces("pid1_boot_test");
 
@@ -26,11 +23,11 @@ Deno.test({
   name: "pid 1: boots the services; nitroctl outside lists them UP, info pid 1",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       a: { run: sh("exec sleep 3600") },
       b: { run: sh("exec sleep 3600") },
       c: { run: sh("exec sleep 3600"), down: "" },
-    });
+    }, { pid1: true });
     try {
       await n.start();
       const up = await n.ctl(["-t", "10", "wait-up", "a", "b"]);
@@ -71,7 +68,7 @@ Deno.test({
   ignore: skip !== null,
   fn: async () => {
     const before = hostMounts();
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       // A file written into the namespace's tmpfs on /run is not on the host.
       probe: {
         run: sh(
@@ -81,7 +78,7 @@ Deno.test({
           "exec sleep 3600",
         ),
       },
-    });
+    }, { pid1: true });
     try {
       // Inside the (private, checked) namespace only: make /run a plain
       // directory whatever the host has there.
@@ -112,11 +109,11 @@ Deno.test({
   ignore: skip !== null,
   fn: async () => {
     const before = hostMounts();
-    const n = await NsNitro.create();
+    const n = await Nitro.create({}, { pid1: true });
     // /etc/nitro.single exists only inside the namespace: an overlay on
     // /etc whose upper layer is in this test's directory.
     const single = n.path("single");
-    writeTree(single, {
+    writeServices(single, {
       rescue: {
         run: sh(`echo "$$ $PWD" > ${n.path("rescue")}`, "exec sleep 3600"),
       },
@@ -157,7 +154,7 @@ Deno.test({
   name: "pid 1 started with fds 0-2 closed: works, services get /dev/null",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       fds: {
         run: sh(
           "a=$(readlink /proc/$$/fd/0); b=$(readlink /proc/$$/fd/1)",
@@ -166,7 +163,7 @@ Deno.test({
           "exec sleep 3600",
         ),
       },
-    });
+    }, { pid1: true });
     try {
       await n.start({ redirect: "0<&- 1>&- 2>&-" });
       const up = await n.ctl(["-t", "10", "wait-up", "fds"]);
@@ -199,9 +196,9 @@ Deno.test({
   name: "pid 1: an fd it inherited without close-on-exec reaches no service",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       svc: { run: sh("ls /proc/$$/fd > fds", "exec sleep 3600") },
-    });
+    }, { pid1: true });
     const secret = n.path("secret");
     Deno.writeTextFileSync(secret, "root only\n", { mode: 0o600 });
     try {

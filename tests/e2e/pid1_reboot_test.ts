@@ -8,9 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { linesOf, NsNitro, parseInfo, sh, writeTree } from "../helpers/pid1.ts";
-import { skipWithoutNamespaces } from "../helpers/common.ts";
-import { eventually } from "../helpers/nitro.ts";
+import { linesOf, sh, skipWithoutNamespaces } from "../helpers/common.ts";
+import {
+  eventually,
+  Nitro,
+  parseInfo,
+  writeServices,
+} from "../helpers/nitro.ts";
 
 const skip = await skipWithoutNamespaces("pid1_reboot_test");
 
@@ -32,7 +36,7 @@ Deno.test({
     "pid 1 of a container: Reboot boots again, SYS/setup twice, services UP",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({ a: READY, b: READY, SYS });
+    const n = await Nitro.create({ a: READY, b: READY, SYS }, { pid1: true });
     try {
       await n.start();
       const up = await n.ctl(["-t", "10", "wait-up", "a", "b"]);
@@ -71,7 +75,7 @@ Deno.test({
     "pid 1: nitroctl as `reboot` boots again, `init q` rescans, `halt` ends",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({ a: READY, SYS });
+    const n = await Nitro.create({ a: READY, SYS }, { pid1: true });
     try {
       await n.start();
       assert.equal((await n.ctl(["-t", "10", "wait-up", "a"])).code, 0);
@@ -81,7 +85,7 @@ Deno.test({
       await eventually(() => linesOf(n.path("sys")).length === 4);
       assert.equal((await n.ctl(["-t", "10", "wait-up", "a"])).code, 0);
 
-      writeTree(n.dir, { b: READY });
+      writeServices(n.dir, { b: READY });
       const rescan = await n.ctl(["--as=init", "q"]);
       assert.equal(rescan.code, 0, rescan.stderr);
       const b = await n.ctl(["-t", "10", "wait-up", "b"]);
@@ -103,9 +107,9 @@ Deno.test({
   name: "pid 1: at Shutdown nitro execs into SYS/reincarnate",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({ a: READY });
+    const n = await Nitro.create({ a: READY }, { pid1: true });
     const marker = n.path("reincarnated");
-    writeTree(n.dir, {
+    writeServices(n.dir, {
       SYS: {
         final: sh('echo "final $*" >> ../../sys'),
         reincarnate: sh(

@@ -8,9 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { linesOf, NsNitro, procInfo, sh } from "../helpers/pid1.ts";
-import { procStat, skipWithoutNamespaces } from "../helpers/common.ts";
-import { eventually } from "../helpers/nitro.ts";
+import {
+  linesOf,
+  procStat,
+  sh,
+  skipWithoutNamespaces,
+} from "../helpers/common.ts";
+import { eventually, Nitro, procInfo } from "../helpers/nitro.ts";
 
 const skip = await skipWithoutNamespaces("pid1_shutdown_test");
 
@@ -33,7 +37,7 @@ Deno.test({
   ignore: skip !== null,
   fn: async () => {
     const finish = (name: string) => sh(`echo "$1 $2" > ../../${name}`);
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       polite: { run: sh("exec sleep 3600"), finish: finish("polite") },
       // SIG_IGN survives exec: sleep ignores SIGTERM too.
       stubborn: {
@@ -49,7 +53,7 @@ Deno.test({
         ),
       },
       SYS,
-    });
+    }, { pid1: true });
     try {
       await n.start();
       const names = ["polite", "stubborn", "daemonizer"];
@@ -103,10 +107,10 @@ Deno.test({
   name: "pid 1 of a container: SIGINT from outside reboots, SIGTERM shuts down",
   ignore: skip !== null,
   fn: async () => {
-    const n = await NsNitro.create({
+    const n = await Nitro.create({
       a: { run: sh("exec sleep 3600") },
       SYS: { ...SYS, setup: sh('echo "setup" >> ../../sys') },
-    });
+    }, { pid1: true });
     try {
       await n.start();
       const up = await n.ctl(["-t", "10", "wait-starting", "a"]);

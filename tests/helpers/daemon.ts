@@ -35,19 +35,7 @@ export function ctlScript(n: Nitro): string {
   return path;
 }
 
-/** A shell script: `#!/bin/sh` plus the lines. */
-export function sh(...lines: string[]): string {
-  return `#!/bin/sh\n${lines.join("\n")}\n`;
-}
-
-/** Read a text file, or "" when it is not there (yet). */
-export function readOr(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
+export { readOr, sh } from "./common.ts";
 
 /** Connect to nitro's socket. */
 export function connect(sock: string): Promise<Deno.UnixConn> {
