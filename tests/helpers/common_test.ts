@@ -7,7 +7,15 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseStat, procStat, REPO_ROOT, shq } from "./common.ts";
+import {
+  linesOf,
+  parseStat,
+  procStat,
+  readOr,
+  REPO_ROOT,
+  sh,
+  shq,
+} from "./common.ts";
 
 Deno.test("shq: one shell word whatever it holds", async () => {
   const words = [
@@ -56,4 +64,19 @@ Deno.test("REPO_ROOT: the repository, ending in '/'", () => {
   assert.ok(REPO_ROOT.endsWith("/"));
   assert.ok(Deno.statSync(join(REPO_ROOT, "deno.json")).isFile);
   assert.ok(Deno.statSync(join(REPO_ROOT, "cli", "nitro.ts")).isFile);
+});
+
+Deno.test("sh, readOr, linesOf: a script's text; a file or ''; its non-empty lines", async () => {
+  assert.equal(sh("a", "b"), "#!/bin/sh\na\nb\n");
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "f");
+    assert.equal(readOr(path), "");
+    assert.deepEqual(linesOf(path), []);
+    Deno.writeTextFileSync(path, "one\n\ntwo\n");
+    assert.equal(readOr(path), "one\n\ntwo\n");
+    assert.deepEqual(linesOf(path), ["one", "two"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
