@@ -42,11 +42,22 @@ const KICK = new Uint8Array([1]);
 
 /** A pool thread parked on a private FIFO, woken by {@link kick}. */
 export class ThreadReserve {
+  /**
+   * Where its FIFO may be made, in order: undefined is $TMPDIR (or /tmp);
+   * the others are the tmpfs an init has on a read-only root.
+   */
+  readonly #parents: readonly (string | undefined)[];
   #fifo: Deno.FsFile | null = null;
   /** A byte is on its way to the parked read: no need for another. */
   #kicked = false;
   #closing = false;
   #parked: Promise<void> = Promise.resolve();
+
+  constructor(
+    opts: { parents?: readonly (string | undefined)[] } = {},
+  ) {
+    this.#parents = opts.parents ?? [undefined, "/run", "/dev/shm"];
+  }
 
   /** Whether a thread is held. */
   get held(): boolean {
@@ -61,8 +72,7 @@ export class ThreadReserve {
     if (this.#fifo !== null) return null;
     let dir: string | undefined;
     let why = "";
-    // $TMPDIR or /tmp; else the tmpfs an init has (a read-only root at boot).
-    for (const parent of [undefined, "/run", "/dev/shm"]) {
+    for (const parent of this.#parents) {
       try {
         dir = Deno.makeTempDirSync({ dir: parent, prefix: "nitro-reserve-" });
         break;

@@ -134,3 +134,22 @@ export function exists(path: string): boolean {
     return false;
   }
 }
+
+/** A shell script: `#!/bin/sh` plus the lines. */
+export function sh(...lines: string[]): string {
+  return `#!/bin/sh\n${lines.join("\n")}\n`;
+}
+
+/** Read a text file, or "" when it is not there (yet). */
+export function readOr(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** Non-empty lines of a file (none when it is missing). */
+export function linesOf(path: string): string[] {
+  return readOr(path).split("\n").filter((l) => l !== "");
+}

@@ -1,5 +1,5 @@
 /**
- * Extra helpers for the daemon integration tests (tests/daemon_*_test.ts):
+ * Extra helpers for the daemon integration tests (tests/e2e/daemon_*_test.ts):
  * a nitroctl that service scripts can call, raw socket requests, an event
  * recorder, and running nitro to its end for the error paths.
  *
@@ -35,19 +35,7 @@ export function ctlScript(n: Nitro): string {
   return path;
 }
 
-/** A shell script: `#!/bin/sh` plus the lines. */
-export function sh(...lines: string[]): string {
-  return `#!/bin/sh\n${lines.join("\n")}\n`;
-}
-
-/** Read a text file, or "" when it is not there (yet). */
-export function readOr(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
+export { readOr, sh } from "./common.ts";
 
 /** Connect to nitro's socket. */
 export function connect(sock: string): Promise<Deno.UnixConn> {
