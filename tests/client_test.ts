@@ -566,7 +566,7 @@ Deno.test("connect() fails loudly without the permissions to find the socket", a
     {},
   );
   assert.match(noLink.stdout, /^permission .*--allow-read=\/etc\/nitro\.sock/);
-  // The permissions the README lists are enough.
+  // The permissions docs/client.md lists are enough.
   const enough = await script(
     body,
     ["--allow-env=NITRO_SOCK", ...socketFlags],

@@ -7,7 +7,7 @@
  *
  * The image holds `/dev/console` (the kernel opens it for pid 1's stdio)
  * but no `/dev/null`, so that nitro, finding none, mounts devtmpfs on
- * `/dev` as the README says.
+ * `/dev` as nitro(8) says (docs/nitro.8.md, PID 1).
  *
  * @module
  */
