@@ -67,7 +67,7 @@ class FakeSupervisor implements ControlSupervisor {
   ensureInstance() {
     return false;
   }
-  input() {}
+  request() {}
   signal() {
     return true;
   }

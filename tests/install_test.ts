@@ -40,7 +40,8 @@ const dec = new TextDecoder();
 /** Whether a command-line word is one of the table's flags. */
 function tableFlag(word: string): boolean {
   return word.startsWith("--allow") || word.startsWith("--v8-flags") ||
-    word === "--no-config" || word === "--no-code-cache";
+    word === "--no-config" || word === "--no-code-cache" ||
+    word.startsWith("--unstable");
 }
 
 /** The words of a launcher's `exec` line (none of ours need unquoting). */

@@ -98,7 +98,8 @@ export interface ControlSupervisor {
   status(name: string): ServiceSnapshot | null;
   detail(name: string): ServiceDetailFacts | null;
   ensureInstance(name: string): boolean;
-  input(
+  /** A client's request; the service's state is announced after it. */
+  request(
     name: string,
     input: { type: "up" | "down" | "restart" | "ready" },
   ): void;
@@ -547,7 +548,7 @@ class Connection {
           true,
         );
         const act = () => {
-          for (const name of names) sup.input(name, { type: op });
+          for (const name of names) sup.request(name, { type: op });
         };
         if (request.wait === undefined) {
           act();
@@ -571,7 +572,7 @@ class Connection {
           false,
           true,
         );
-        for (const name of names) sup.input(name, { type: "ready" });
+        for (const name of names) sup.request(name, { type: "ready" });
         return done(
           withErrors({ ok: true, results: results(sup, names) }, errors),
         );

@@ -38,7 +38,12 @@ import {
   splitInstance,
   SYS,
 } from "../config/names.ts";
-import type { Entries, FoundService } from "../config/scan.ts";
+import {
+  DIRECTORY_GONE,
+  type Entries,
+  type FoundService,
+  hasEntry,
+} from "../config/scan.ts";
 import { message, stackOf } from "../errors.ts";
 import type { EventHistory } from "./history.ts";
 import { serviceEventHistory } from "./event_ring.ts";
@@ -232,6 +237,9 @@ export class Supervisor {
   ensureInstance(name: string): boolean {
     if (this.#services.has(name)) return true;
     const inst = splitInstance(name);
+    if (inst === null && this.#isEmptyDirectory(join(this.dir, name))) {
+      this.#say(`no such service: ${name}`);
+    }
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
@@ -246,6 +254,17 @@ export class Supervisor {
     if (!e) return;
     if (!admits(this.#opts.system(), first)) return;
     this.#guard(name, () => this.#feed(e, first));
+  }
+
+  /**
+   * A client's request (up, down, restart, ready): fed as {@link input},
+   * then the state it left the service in is announced, changed or not,
+   * as C nitro answers every request.
+   */
+  request(name: string, input: Input): void {
+    this.input(name, input);
+    const e = this.#services.get(name);
+    if (e) this.#host.notify.announce(name, e.svc.state);
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
@@ -271,6 +290,13 @@ export class Supervisor {
     }
     for (const line of found.ignored) this.#say(`ignoring ${line}`);
     found.services.delete(SYS);
+    // A directory new to nitro is a service only with a `run` or `setup`
+    // (its template's, for an instance); C nitro says so at every look.
+    for (const [name, f] of found.services) {
+      if (this.#services.has(name) || this.#isService(f.dir)) continue;
+      found.services.delete(name);
+      this.#say(`no such service: ${name}`);
+    }
     this.#templates = found.templates;
     this.#wiring.hasLogTemplate = found.templates.has(LOG_TEMPLATE);
     const hasLog = found.services.has(LOG);
@@ -401,6 +427,7 @@ export class Supervisor {
   // --- one service ---------------------------------------------------------
 
   #feed(e: Entry, first: Input): void {
+    const name = e.svc.name;
     const queue: Input[] = [first];
     while (queue.length > 0) {
       const input = queue.shift()!;
@@ -409,16 +436,26 @@ export class Supervisor {
         e.svc = { ...e.svc, facts: this.#host.tree.facts(e.dir, e.entries) };
       }
       const now = this.now();
-      const { service, effects, events } = step(e.svc, input, now);
+      const { service, effects, events, notices } = step(e.svc, input, now);
       e.svc = service;
       let next = 0;
+      // A `run` that could not start was never STARTING, on the wire.
+      let announce = true;
       for (let i = 0; i <= effects.length; i++) {
         while (next < events.length && events[next].at === i) {
           this.#publish(e, events[next++].state, now);
         }
         if (i === effects.length) break;
-        const failure = this.#carryOut(e, effects[i]);
-        if (failure !== null) queue.push(failure);
+        const effect = effects[i];
+        const failure = this.#carryOut(e, effect);
+        if (failure === null) continue;
+        queue.push(failure);
+        if (effect.type === "spawn" && effect.script === "run") {
+          announce = false;
+        }
+      }
+      if (announce) {
+        for (const state of notices) this.#host.notify.announce(name, state);
       }
       this.#armTimer(e);
     }
@@ -547,6 +584,23 @@ export class Supervisor {
   }
 
   // --- the table -----------------------------------------------------------
+
+  /** Whether the scripts directory `dir` holds a `run` or a `setup`. */
+  #isService(dir: string): boolean {
+    const entries = this.#host.tree.entries(dir);
+    if (entries === null) {
+      // One that cannot be read is FATAL with the cause when started.
+      return this.#host.tree.facts(dir, null).unreadable !== DIRECTORY_GONE;
+    }
+    return hasEntry(entries, "run") || hasEntry(entries, "setup");
+  }
+
+  /** Whether `dir` is a directory with neither `run` nor `setup`. */
+  #isEmptyDirectory(dir: string): boolean {
+    const entries = this.#host.tree.entries(dir);
+    return entries !== null && !hasEntry(entries, "run") &&
+      !hasEntry(entries, "setup");
+  }
 
   #add(f: FoundService, onDisk: boolean): void {
     const entries = this.#host.tree.entries(f.dir);
