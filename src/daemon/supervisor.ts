@@ -147,6 +147,8 @@ export class Supervisor {
   #listeners = new Set<(e: ServiceEvent) => void>();
   /** SYS while one of its scripts runs (listed), else null. */
   #sys: { state: State; pid: number | null; since: number } | null = null;
+  /** Loggers some other service writes into (see #autoUp). */
+  #loggersOfOthers: ReadonlySet<string> = new Set();
   /** Counts boots: work of an earlier boot reports to nobody. */
   #boots = 0;
 
@@ -301,9 +303,11 @@ export class Supervisor {
     this.#wiring.hasLogTemplate = found.templates.has(LOG_TEMPLATE);
     const hasLog = found.services.has(LOG);
     const loggers = new Set<string>();
+    const ofOthers = new Set<string>();
     const refer = (name: string, param: string | null, dir: string) => {
       const logger = this.#wiring.loggerName({ name, param, dir }, hasLog);
       if (logger !== null) loggers.add(logger);
+      if (logger !== null && logger !== name) ofOthers.add(logger);
     };
     for (const f of found.services.values()) refer(f.name, f.param, f.dir);
     for (const e of this.#services.values()) {
@@ -326,6 +330,7 @@ export class Supervisor {
     }
     for (const f of plan.add) this.#add(f, true);
     this.#wiring.loggers = loggers;
+    this.#loggersOfOthers = ofOthers;
     // Logger instances are listed (DOWN) as soon as a service refers to them.
     for (const logger of loggers) this.ensureInstance(logger);
     for (const name of plan.forget) this.#forget(this.#services.get(name)!);
@@ -341,7 +346,18 @@ export class Supervisor {
     );
     // New services start now, unless SYS/setup runs: they wait for its end.
     if (!startsNewServices(this.#opts.system())) return;
-    for (const f of plan.add) this.input(f.name, { type: "auto-up" });
+    for (const f of plan.add) this.#autoUp(f.name);
+  }
+
+  /**
+   * Bring a service up by itself (boot, rescan), unless it is a logger of
+   * others, other than LOG: that one starts with the first service that
+   * writes into it (as C nitro, which meets writers first), so a `down`
+   * writer does not start its logger.
+   */
+  #autoUp(name: string): void {
+    if (name !== LOG && this.#loggersOfOthers.has(name)) return;
+    this.input(name, { type: "auto-up" });
   }
 
   // --- for the system shell ----------------------------------------------
@@ -361,7 +377,7 @@ export class Supervisor {
       if (boot !== this.#boots) return; // Rebooted meanwhile.
       const to = Math.min(names.length, from + START_BATCH);
       for (let i = from; i < to; i++) {
-        this.input(names[i], { type: "auto-up" });
+        this.#autoUp(names[i]);
       }
       if (to < names.length) this.#host.clock.after(0, () => batch(to));
     };
