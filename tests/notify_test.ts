@@ -30,6 +30,7 @@ const SERVICES = {
 
 async function wire(t: Deno.TestContext, flavour: Flavour): Promise<void> {
   const p = await Program.create(flavour, SERVICES);
+  let stuck: Deno.DatagramConn | null = null;
   try {
     const all = p.listen("ALL,test");
     const onlyA = p.listen("a,1");
@@ -38,6 +39,11 @@ async function wire(t: Deno.TestContext, flavour: Flavour): Promise<void> {
     // A receiver that went away: its socket file is left behind.
     const dead = join(p.notifyDir, "ALL,dead");
     Deno.listenDatagram({ transport: "unixpacket", path: dead }).close();
+    // A receiver that never reads: it must not hold up the others.
+    stuck = Deno.listenDatagram({
+      transport: "unixpacket",
+      path: join(p.notifyDir, "ALL,stuck"),
+    });
     await p.start();
 
     await t.step(
@@ -150,6 +156,7 @@ async function wire(t: Deno.TestContext, flavour: Flavour): Promise<void> {
       },
     );
   } finally {
+    stuck?.close();
     await p.cleanup();
   }
 }

@@ -103,10 +103,11 @@ export function privateDirProblem(entry: Entry, uid: number): string | null {
  */
 export function isLeftover(name: string, entry: Entry, uid: number): boolean {
   if (entry.uid !== uid) return false;
-  // Sockets of nitro's are named from BIND_NAME: the control socket's
-  // bind, and the notify directory's senders (notify_dir.ts).
+  // Sockets and symlinks of nitro's are named from BIND_NAME: the control
+  // socket's bind, the notify directory's senders and links (notify_dir.ts).
   return entry.kind === "fifo" ||
-    (entry.kind === "socket" && name.startsWith(BIND_NAME));
+    ((entry.kind === "socket" || entry.kind === "symlink") &&
+      name.startsWith(BIND_NAME));
 }
 
 /** Why `name` cannot name a FIFO in the runtime directory, or null. */
