@@ -88,6 +88,8 @@ export interface System {
    * whether "waiting for N services to finish" was printed.
    */
   waiting: boolean | null;
+  /** During `services`: how many were left to wait for at the last look. */
+  left?: number;
 }
 
 /** A service as the end sees it. */
@@ -355,9 +357,14 @@ function stopServices(
   effects: SystemEffect[],
 ): void {
   const left = services.filter((c) => !c.stopped).length;
+  // As C nitro counts them: those that stop at once are not waited for.
+  const waitFor = services.filter((c) => !c.stopped && !c.instant).length;
+  const first = s.waiting === null;
   if (s.waiting === null) {
-    // As C nitro counts them: loggers stop after the rest, uncounted.
-    const writers = services.filter((c) => !c.stopped && !loggers.has(c.name));
+    // ... and loggers, which stop after the rest, are not counted.
+    const writers = services.filter((c) =>
+      !c.stopped && !c.instant && !loggers.has(c.name)
+    );
     s.waiting = writers.length > 0;
     if (s.waiting) {
       effects.push({
@@ -374,9 +381,12 @@ function stopServices(
     effects.push({ type: "kill-all" });
     return;
   }
-  // A dot each time nitro looks and some are left: one at once, then one
-  // per service that stopped.
-  effects.push({ type: "write", text: "." });
+  // A dot as C nitro prints one each time it looks and some are left: one
+  // at once, then one per service that stopped (and took its time).
+  if (first || waitFor < (s.left ?? Infinity)) {
+    effects.push({ type: "write", text: "." });
+  }
+  s.left = waitFor;
   const stopping = new Set(
     services.filter((c) => c.stopping).map((c) => c.name),
   );

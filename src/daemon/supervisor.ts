@@ -394,6 +394,8 @@ export class Supervisor {
         // Not stopped yet, it may still write (a one-shot's finish will).
         logger: done ? null : e.logger,
         stopping: e.svc.state === "SHUTDOWN",
+        instant: e.svc.running === null &&
+          !(e.svc.state === "ONESHOT" && e.svc.facts.hasFinish),
       };
     });
     return { services, loggers: this.#wiring.loggers };

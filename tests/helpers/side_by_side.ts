@@ -224,6 +224,7 @@ export class Program {
     const [cmd, argv] = this.flavour === "c"
       ? [this.c!.nitroctl, args]
       : [Deno.execPath(), nitroctlArgs(args)];
+    // A wait that never ends is a finding, not a hung test: SIGKILL at 20 s.
     const out = await new Deno.Command(cmd, {
       args: argv,
       env: this.env(),
@@ -231,6 +232,7 @@ export class Program {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
     }).output();
     const dec = new TextDecoder();
     return {
