@@ -39,7 +39,7 @@ const RULES: Rule[] = [
   {
     why: "a dot each time nitro looks while services stop: how many looks " +
       "it takes depends on when they die",
-    pattern: /(services to finish)\.+( done\.)$/gm,
+    pattern: /(services to finish)\.*( done\.)$/gm,
     replace: "$1...$2",
   },
   {
@@ -61,10 +61,11 @@ const RULES: Rule[] = [
     replace: "pipe:[N]",
   },
   {
-    why: "outside pid 1 a reboot boots again in place (no re-exec)",
+    why: "outside pid 1 a reboot ends (`finished`) and boots again in " +
+      "place; C nitro re-execs itself",
     side: "c",
-    pattern: /^- nitro: re-execing\n/gm,
-    replace: "",
+    pattern: /^- nitro: re-execing$/gm,
+    replace: "- nitro: finished",
   },
   {
     why: "SYS/final runs also outside pid 1 (C nitro runs it only as pid 1)",
@@ -90,8 +91,29 @@ const RULES: Rule[] = [
     why: "TODO nitroctl: C says `nitroctl: no such service 'X'` " +
       "(ours: `nitroctl: X: no such service`)",
     side: "ours",
-    pattern: /^nitroctl: ([^\s:]+): no such service$/gm,
-    replace: "nitroctl: no such service '$1'",
+    pattern: /^! nitroctl: ([^\s:]+): no such service$/gm,
+    replace: "! nitroctl: no such service '$1'",
+  },
+  {
+    why: "TODO nitroctl: C says `nitroctl: action timed out` (ours: " +
+      "`nitroctl: timeout`)",
+    side: "ours",
+    pattern: /^! nitroctl: timeout$/gm,
+    replace: "! nitroctl: action timed out",
+  },
+  {
+    why: "TODO nitroctl: C says `nitroctl: failed to start 'X'` (ours: " +
+      "`nitroctl: X failed: FATAL (REASON)`)",
+    side: "ours",
+    pattern: /^! nitroctl: ([^\s:]+) failed: FATAL.*$/gm,
+    replace: "! nitroctl: failed to start '$1'",
+  },
+  {
+    why: "TODO nitroctl: C lists a FATAL start as `(wstatus -1)`; ours " +
+      "prints 0 (src/ctl/format.ts clamps; the daemon sends -1)",
+    side: "c",
+    pattern: /\(wstatus -1\)/g,
+    replace: "(wstatus 0)",
   },
 ];
 

@@ -246,7 +246,13 @@ export class Program {
   async terminate(ms = 20_000): Promise<Deno.CommandStatus> {
     this.#child!.kill("SIGTERM");
     await eventually(() => this.status !== null, ms, "nitro to exit");
-    await Promise.all(this.#reading.map((r) => r.done));
+    // A process nitro left behind may hold its output open: not for ever.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(this.#reading.map((r) => r.done)),
+      new Promise((resolve) => timer = setTimeout(resolve, 2000)),
+    ]);
+    clearTimeout(timer);
     return this.status!;
   }
 
