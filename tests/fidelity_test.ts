@@ -139,7 +139,7 @@ Deno.test("SYS: SETUP SYS, a started by setup, DOWN SYS, then the others; `down 
   }
 });
 
-Deno.test("discovery: no run → one-shot, nothing → ONESHOT, run not executable → FATAL with a reason", async () => {
+Deno.test("discovery: no run → one-shot, nothing → no service, run not executable → FATAL with a reason", async () => {
   await withNitro({
     once: { setup: sh("exit 0") },
     empty: { "README": "nothing here" },
@@ -147,9 +147,10 @@ Deno.test("discovery: no run → one-shot, nothing → ONESHOT, run not executab
   }, async (n) => {
     await eventually(async () => {
       const s = await n.states();
-      return s.once?.state === "ONESHOT" && s.empty?.state === "ONESHOT" &&
-        s.broken?.state === "FATAL";
+      return s.once?.state === "ONESHOT" && s.broken?.state === "FATAL";
     });
+    assert.equal((await n.states()).empty, undefined);
+    assert.match(n.stderr, /^- nitro: no such service: empty$/m);
     const st = await n.ctl(["--json", "status", "broken"]);
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, /run is not executable/);

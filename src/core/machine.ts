@@ -307,7 +307,6 @@ class Transition {
     if (announceDown) this.notices.push("DOWN");
     this.announce("FATAL");
     this.s.reason = reason;
-    this.s.wstatus = -1; // As C nitro lists a start that failed for good.
   }
 
   private setupExited(wstatus: number): void {

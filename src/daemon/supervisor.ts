@@ -212,7 +212,9 @@ export class Supervisor {
     }
     const e = this.#services.get(name);
     if (!e) return null;
-    const { state, since, wstatus, wantUp } = e.svc;
+    const { state, since, wantUp } = e.svc;
+    // A start that failed for good has wait status -1, as C nitro lists it.
+    const wstatus = state === "FATAL" ? -1 : e.svc.wstatus;
     return { state, pid: e.pid, wstatus, since, wantUp };
   }
 
