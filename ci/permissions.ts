@@ -39,6 +39,9 @@ const DAEMON = [
   "--allow-net",
   // Its own uid: who may own the directories on the way to its runtime files.
   "--allow-sys=uid",
+  // Unix datagram sockets, for the notify directory (Deno 2.9 keeps them
+  // behind this flag).
+  "--unstable-net",
 ] as const;
 
 /** Permission (and runtime) flags per entry point. */

@@ -36,7 +36,8 @@ export interface ScanResult {
 
 /**
  * Scan `dir`: every entry that is a directory, or a symlink to
- * one, with a valid name is a service, whatever it holds; `NAME@` is a
+ * one, with a valid name is a candidate (the supervisor keeps those with a
+ * `run` or a `setup`); `NAME@` is a
  * template; `NAME@PARAM` (a symlink or a directory of its own, whose
  * contents are ignored) is an instance running the template's scripts.
  * Throws (a `Deno.errors.*`) only when `dir` itself cannot be read; broken
@@ -196,10 +197,13 @@ export function unreadable(dir: string): string | null {
     return null;
   } catch (err) {
     return err instanceof Deno.errors.NotFound
-      ? "service directory is gone"
+      ? DIRECTORY_GONE
       : `cannot read the service directory: ${message(err)}`;
   }
 }
+
+/** Why a service directory cannot be used when it is not there. */
+export const DIRECTORY_GONE = "service directory is gone";
 
 /** How {@link factsFrom} reads the files of one service directory. */
 export interface FactsReader {
@@ -218,7 +222,7 @@ export function factsFrom(
 ): ServiceFacts {
   if (entries === null) {
     return {
-      unreadable: files.unreadable() ?? "service directory is gone",
+      unreadable: files.unreadable() ?? DIRECTORY_GONE,
       hasSetup: false,
       hasRun: false,
       hasFinish: false,

@@ -83,6 +83,11 @@ export interface StopCandidate {
   stopped: boolean;
   /** The logger its running processes write into, if any. */
   logger: string | null;
+  /**
+   * Told to stop, it stops at once (no process to wait for: DELAY, or a
+   * one-shot without finish): C nitro does not count it as one to wait for.
+   */
+  instant?: boolean;
 }
 
 /**

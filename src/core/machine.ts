@@ -19,6 +19,7 @@
 
 import type { SignalName, State } from "../protocol.ts";
 import { decodeStatus, EXIT_FATAL } from "./exit_status.ts";
+import { escapeControl } from "./text.ts";
 import {
   DELAY_MS,
   type Effect,
@@ -47,6 +48,14 @@ export interface StepResult {
   effects: Effect[];
   /** Every state passed through, in order. */
   events: StateEvent[];
+  /**
+   * The states to announce on the wire (the notify directory): exactly
+   * where C nitro announces one, which is not at every change - it is
+   * silent on entering DELAY, and on SHUTDOWN or RESTART as a request
+   * begins them (the request's own announcement covers those), and it
+   * announces the state a `finish` runs in, even STARTING.
+   */
+  notices: State[];
 }
 
 /** Advance `service` by one input at monotonic time `now` (milliseconds). */
@@ -54,7 +63,8 @@ export function step(service: Service, input: Input, now: number): StepResult {
   const s: Service = { ...service };
   const effects: Effect[] = [];
   const events: StateEvent[] = [];
-  const t = new Transition(s, effects, events, now);
+  const notices: State[] = [];
+  const t = new Transition(s, effects, events, notices, now);
   switch (input.type) {
     case "up":
       s.requested = true;
@@ -75,7 +85,7 @@ export function step(service: Service, input: Input, now: number): StepResult {
       t.drain();
       break;
     case "ready":
-      if (s.state === "STARTING") t.enter("UP");
+      if (s.state === "STARTING") t.announce("UP");
       break;
     case "timer":
       if (s.deadline !== null && now >= s.deadline) t.timer();
@@ -95,7 +105,7 @@ export function step(service: Service, input: Input, now: number): StepResult {
   if (request && events.length === 0) {
     events.push({ state: s.state, at: effects.length });
   }
-  return { service: s, effects, events };
+  return { service: s, effects, events, notices };
 }
 
 /** The mutable working copy of one step, with the moves it can make. */
@@ -104,8 +114,15 @@ class Transition {
     private readonly s: Service,
     private readonly effects: Effect[],
     private readonly events: StateEvent[],
+    private readonly notices: State[],
     private readonly now: number,
   ) {}
+
+  /** Enter `state` and announce it on the wire. */
+  announce(state: State, deadline: number | null = null): void {
+    this.enter(state, deadline);
+    this.notices.push(state);
+  }
 
   /** Change state and clear the deadline (or set a new one). */
   enter(state: State, deadline: number | null = null): void {
@@ -160,7 +177,7 @@ class Transition {
         this.stopRun("SHUTDOWN");
         break;
       case "ONESHOT":
-        this.finish("SHUTDOWN", "0", "0");
+        this.finish("SHUTDOWN", "0", "0", "ONESHOT");
         break;
       case "RESTART":
         // Keep the deadline: the process being stopped is still on the clock.
@@ -223,7 +240,7 @@ class Transition {
     this.s.deadline = null;
     switch (this.s.state) {
       case "STARTING":
-        this.enter("UP");
+        this.announce("UP");
         break;
       case "DELAY":
         this.start();
@@ -265,7 +282,7 @@ class Transition {
     }
     if (script === "finish") this.afterStop();
     else if (transient) this.enter("DELAY", this.now + DELAY_MS);
-    else this.fatal(reason);
+    else this.fatal(reason, script === "run");
   }
 
   exited(wstatus: number): void {
@@ -287,9 +304,16 @@ class Transition {
     }
   }
 
-  private fatal(reason: string): void {
+  /**
+   * FATAL for `reason` (control characters escaped: it is printed). A
+   * `run` that could not start is announced as C nitro announces an exec
+   * failure: DOWN, then FATAL.
+   */
+  private fatal(reason: string, announceDown = false): void {
+    reason = escapeControl(reason);
     this.effects.push({ type: "warn", message: `${this.s.name}: ${reason}` });
-    this.enter("FATAL");
+    if (announceDown) this.notices.push("DOWN");
+    this.announce("FATAL");
     this.s.reason = reason;
   }
 
@@ -297,13 +321,16 @@ class Transition {
     const { code } = decodeStatus(wstatus);
     if (this.s.state !== "SETUP") {
       // Setup was being stopped.
-      if (this.s.state === "RESTART") this.start();
-      else this.enter("DOWN");
+      // C nitro announces DOWN between the two, though it never stays.
+      if (this.s.state === "RESTART") {
+        this.notices.push("DOWN");
+        this.start();
+      } else this.announce("DOWN");
       return;
     }
     if (code === 0) {
       if (this.s.facts.hasRun) this.startRun();
-      else this.enter("ONESHOT");
+      else this.announce("ONESHOT");
     } else if (code === EXIT_FATAL) {
       this.fatal(`setup exited ${EXIT_FATAL}`);
     } else {
@@ -321,7 +348,9 @@ class Transition {
       this.s.crashedEarly = this.s.state === "STARTING" ||
         this.now - this.s.runStarted < UP_AFTER_MS;
       if (this.s.wantUp) this.s.restarts++;
-      this.finish("RESTART", String(code), String(signo));
+      // C nitro announces a run that died while STARTING as STARTING.
+      const announced = this.s.state;
+      this.finish("RESTART", String(code), String(signo), announced);
       return;
     }
     // Stopped on request: what the run left in its process group (children
@@ -330,8 +359,16 @@ class Transition {
     this.finish(this.s.state, String(code), String(signo));
   }
 
-  /** Run `finish` (if there is one) in `state`, else go on at once. */
-  private finish(state: State, code: string, signo: string): void {
+  /**
+   * Run `finish` (if there is one) in `state`, announced as `announced`
+   * (C nitro's state while its finish runs), else go on at once.
+   */
+  private finish(
+    state: State,
+    code: string,
+    signo: string,
+    announced: State = state,
+  ): void {
     if (!this.s.facts.hasFinish) {
       this.switchTo(state);
       this.afterStop();
@@ -342,6 +379,7 @@ class Transition {
       : [code, signo, this.s.param];
     this.spawn("finish", args);
     this.enter(state, this.now + KILL_AFTER_MS);
+    this.notices.push(announced === "UP" ? "RESTART" : announced);
   }
 
   /**
@@ -351,7 +389,7 @@ class Transition {
   private afterStop(): void {
     const again = this.s.state !== "SHUTDOWN" && this.s.wantUp;
     this.s.draining = false;
-    this.enter("DOWN");
+    this.announce("DOWN");
     if (!again) return;
     if (this.s.crashedEarly) this.enter("DELAY", this.now + DELAY_MS);
     else this.start();
@@ -367,15 +405,15 @@ class Transition {
   private start(): void {
     const f = this.s.facts;
     this.s.crashedEarly = false;
-    if (f.unreadable !== null) return this.fatal(f.unreadable);
+    if (f.unreadable !== null) return this.fatal(f.unreadable, true);
     if (f.hasSetup) {
       this.spawn("setup", this.paramArgs());
-      this.enter("SETUP");
+      this.announce("SETUP");
     } else if (f.hasRun) {
       this.startRun();
     } else {
-      // Neither setup nor run: a one-shot with nothing to do.
-      this.enter("ONESHOT");
+      // Neither setup nor run (it was removed since): nothing to do.
+      this.announce("ONESHOT");
     }
   }
 
@@ -383,7 +421,7 @@ class Transition {
     this.s.runStarted = this.now;
     const timed = this.s.facts.readiness.kind === "timer";
     this.spawn("run", this.paramArgs());
-    this.enter("STARTING", timed ? this.now + UP_AFTER_MS : null);
+    this.announce("STARTING", timed ? this.now + UP_AFTER_MS : null);
   }
 
   /** `setup` and `run` of an instance get PARAM as their only argument. */

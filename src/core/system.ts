@@ -24,7 +24,7 @@
 import type { State } from "../protocol.ts";
 import { impossible } from "./service.ts";
 import { LOG, SYS } from "../config/names.ts";
-import { EXIT_FATAL, exitCode } from "./exit_status.ts";
+import { EXIT_FATAL } from "./exit_status.ts";
 import { shutdownInput, type StopCandidate, stoppable } from "./logging.ts";
 
 /** How the system ends. */
@@ -85,10 +85,11 @@ export interface System {
   role: Role;
   /**
    * During `services`: null until the first look at the services, then
-   * whether "waiting for N services to finish... " was printed ("done."
-   * is due).
+   * whether "waiting for N services to finish" was printed.
    */
   waiting: boolean | null;
+  /** During `services`: how many were left to wait for at the last look. */
+  left?: number;
 }
 
 /** A service as the end sees it. */
@@ -149,6 +150,8 @@ export type SystemEffect =
   | { type: "kill-all" }
   /** SYS entered a state: publish it as an event. */
   | { type: "event"; state: State }
+  /** Announce a state of SYS on the wire, where C nitro does. */
+  | { type: "announce"; state: State }
   /** One console line for the operator, after `- nitro: `. */
   | { type: "say"; text: string }
   /** Console text as it is (a line printed in two parts). */
@@ -227,6 +230,9 @@ export function stepSystem(
       if (input.hasSetup) {
         s.phase = "setup";
         effects.push({ type: "event", state: "SETUP" }, {
+          type: "announce",
+          state: "SETUP",
+        }, {
           type: "run",
           script: "setup",
           args: [],
@@ -240,8 +246,10 @@ export function stepSystem(
     case "setup-ended":
       // After an early end, the stopped setup's exit changes nothing.
       if (s.phase !== "setup") break;
-      say(`${SYS}/setup finished with status ${exitCode(input.wstatus)}`);
+      // The raw wait status, as C nitro prints it.
+      say(`${SYS}/setup finished with status ${input.wstatus}`);
       s.phase = "running";
+      effects.push(...setupEndedNotices(input.wstatus));
       effects.push({ type: "event", state: "DOWN" }, {
         type: "start-services",
       });
@@ -250,10 +258,14 @@ export function stepSystem(
       if (isEnding(s)) break;
       if (s.phase === "setup") effects.push({ type: "stop-setup" });
       s.mode = input.mode;
-      say("shutting down");
+      say(input.mode === "reboot" ? "rebooting" : "shutting down");
       if (input.hasFinish) {
         s.phase = "finish";
+        // C nitro runs SYS/finish as the finish of a one-shot SYS.
         effects.push({ type: "event", state: "SHUTDOWN" }, {
+          type: "announce",
+          state: "ONESHOT",
+        }, {
           type: "run",
           script: "finish",
           args: ["0", "0", input.mode],
@@ -268,7 +280,10 @@ export function stepSystem(
       if (s.phase !== "finish") break;
       say(`${SYS}/finish finished`);
       s.phase = "services";
-      effects.push({ type: "event", state: "DOWN" }, {
+      effects.push({ type: "announce", state: "DOWN" }, {
+        type: "event",
+        state: "DOWN",
+      }, {
         type: "stop-services",
       });
       break;
@@ -314,6 +329,24 @@ export function stepSystem(
 }
 
 /**
+ * How C nitro announces the end of SYS/setup: a one-shot that came up
+ * (exit 0) or failed for good (111), or neither (a delay it never
+ * announces); then it is gone (DOWN).
+ */
+function setupEndedNotices(wstatus: number): SystemEffect[] {
+  const code = (wstatus >> 8) & 0xff; // WEXITSTATUS, as C reads it.
+  const first: State[] = code === 0
+    ? ["ONESHOT"]
+    : code === EXIT_FATAL
+    ? ["FATAL"]
+    : [];
+  return [...first, "DOWN" as const].map((state) => ({
+    type: "announce",
+    state,
+  }));
+}
+
+/**
  * Stop whatever may stop now, loggers after the services writing into
  * them; once every service has stopped, go on to the last sweep.
  */
@@ -324,22 +357,36 @@ function stopServices(
   effects: SystemEffect[],
 ): void {
   const left = services.filter((c) => !c.stopped).length;
+  // As C nitro counts them: those that stop at once are not waited for.
+  const waitFor = services.filter((c) => !c.stopped && !c.instant).length;
+  const first = s.waiting === null;
   if (s.waiting === null) {
-    s.waiting = left > 0;
+    // ... and loggers, which stop after the rest, are not counted.
+    const writers = services.filter((c) =>
+      !c.stopped && !c.instant && !loggers.has(c.name)
+    );
+    s.waiting = writers.length > 0;
     if (s.waiting) {
       effects.push({
         type: "write",
-        text: `- nitro: waiting for ${left} services to finish... `,
+        text: `- nitro: waiting for ${writers.length} services to finish`,
       });
     }
   }
   if (left === 0) {
-    if (s.waiting) effects.push({ type: "write", text: "done.\n" });
+    // C nitro ends the line even when it printed no "waiting" before it.
+    effects.push({ type: "write", text: " done.\n" });
     s.waiting = false;
     s.phase = "killing";
     effects.push({ type: "kill-all" });
     return;
   }
+  // A dot as C nitro prints one each time it looks and some are left: one
+  // at once, then one per service that stopped (and took its time).
+  if (first || waitFor < (s.left ?? Infinity)) {
+    effects.push({ type: "write", text: "." });
+  }
+  s.left = waitFor;
   const stopping = new Set(
     services.filter((c) => c.stopping).map((c) => c.name),
   );

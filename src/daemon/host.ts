@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { SignalName } from "../protocol.ts";
+import type { SignalName, State } from "../protocol.ts";
 import type { ServiceFacts } from "../core/service.ts";
 import {
   type Entries,
@@ -103,6 +103,19 @@ export interface Console {
   flush(ms: number): Promise<boolean>;
 }
 
+/**
+ * The notify directory: whoever listens there learns of state changes
+ * (see notify_dir.ts). Announcing never waits; a listener that does not
+ * read loses announcements.
+ */
+export interface Notifier {
+  /** Tell the listeners of `name` (and of every service) its `state`. */
+  announce(name: string, state: State): void;
+}
+
+/** A notifier for a nitro without a notify directory: nobody listens. */
+export const NOBODY_LISTENS: Notifier = { announce: () => {} };
+
 /** What the supervisor and the system shell act through. */
 export interface Host {
   readonly clock: Clock;
@@ -110,6 +123,7 @@ export interface Host {
   readonly tree: ServiceTree;
   readonly pipes: LogPipeStore;
   readonly console: Console;
+  readonly notify: Notifier;
   /** The environment scripts get (each also gets NITRO_SERVICE). */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -151,6 +165,8 @@ export interface RealHostOptions {
    */
   runtime: RuntimeDir | null;
   console: Console;
+  /** The notify directory; default: none. */
+  notify?: Notifier;
   /** nitro's own children, which pid 1 must leave to Deno to reap. */
   children?: Children;
   /** nitro's environment; default: its own. */
@@ -171,6 +187,7 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
     children,
     env,
     console: opts.console,
+    notify: opts.notify ?? NOBODY_LISTENS,
     pipes: opts.runtime === null ? noPipes : new LogPipes(opts.runtime),
     clock: {
       now: () => performance.now() - t0,

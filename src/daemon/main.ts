@@ -16,6 +16,7 @@ import { serveControl } from "./control.ts";
 import { type Console, realHost } from "./host.ts";
 import { inheritedFds } from "./inherited_fds.ts";
 import type { RuntimeDir } from "./runtime_dir.ts";
+import { NotifyDir } from "./notify_dir.ts";
 import { openFds } from "./proc_probe.ts";
 import { listenControl } from "./socket.ts";
 import type { Stdio } from "./supervisor.ts";
@@ -94,10 +95,11 @@ export async function main(
   const shell = (
     runtime: RuntimeDir | null,
     closeControl?: () => Promise<void>,
+    notify?: NotifyDir,
   ) =>
     new SystemShell({
       dir,
-      host: realHost({ runtime, console: out, children, reserve }),
+      host: realHost({ runtime, console: out, children, reserve, notify }),
       stdio,
       role,
       pid1: duties,
@@ -149,6 +151,15 @@ export async function main(
     ignoreSignals();
     return shell(null).fatal(message(err)); // It names the socket.
   }
+  let notify: NotifyDir;
+  try {
+    notify = NotifyDir.open(runtime);
+  } catch (err) {
+    listener.close();
+    removeSocket(sock);
+    runtime.remove();
+    return shell(null).fatal(message(err)); // It names the directory.
+  }
 
   keepGoingOnInternalErrors(out);
   const closeControl = async () => {
@@ -156,14 +167,11 @@ export async function main(
     stopReaping?.();
     listener.close();
     await server;
-    try {
-      Deno.removeSync(sock);
-    } catch {
-      // Removed by someone else.
-    }
+    removeSocket(sock);
+    notify.close();
     runtime.remove();
   };
-  system = shell(runtime, closeControl);
+  system = shell(runtime, closeControl, notify);
   const supervisor = system.supervisor;
   const stopReaping = pid1?.watchOrphans(
     (pid) => children.has(pid),
@@ -245,6 +253,14 @@ async function stdioOf(pid1: Pid1 | null): Promise<Stdio> {
   if (pid1 === null) return { stdout: true, stderr: true };
   const { stdioStatus } = await import("../init/stdio.ts");
   return stdioStatus();
+}
+
+function removeSocket(sock: string): void {
+  try {
+    Deno.removeSync(sock);
+  } catch {
+    // Removed by someone else.
+  }
 }
 
 /** Why `dir` cannot serve as the service directory, or null. */

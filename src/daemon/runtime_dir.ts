@@ -101,12 +101,15 @@ export function privateDirProblem(entry: Entry, uid: number): string | null {
 
 /**
  * Whether an entry found in the private directory at start is nitro's own
- * leftover (a FIFO, or the temporary socket), which may be removed.
+ * leftover (a FIFO, or one of its sockets), which may be removed.
  */
 export function isLeftover(name: string, entry: Entry, uid: number): boolean {
   if (entry.uid !== uid) return false;
+  // Sockets and symlinks of nitro's are named from BIND_NAME: the control
+  // socket's bind, the notify directory's senders and links (notify_dir.ts).
   return entry.kind === "fifo" ||
-    (entry.kind === "socket" && name === BIND_NAME);
+    ((entry.kind === "socket" || entry.kind === "symlink") &&
+      name.startsWith(BIND_NAME));
 }
 
 /** Why `name` cannot name a FIFO in the runtime directory, or null. */

@@ -303,9 +303,25 @@ function execArgv(req: SpawnRequest): ScriptExec {
   const head = readHead(req.command);
   const interpreter = head === null ? null : parseShebang(head);
   if (interpreter !== null && !isExecutable(interpreter[0])) {
-    throw new Error(`${name}: interpreter ${interpreter[0]} not found`);
+    // A carriage return before the newline: written on Windows.
+    const hint = interpreter[0].endsWith("\r")
+      ? " (CRLF line endings? convert the file with dos2unix)"
+      : "";
+    throw new Error(`${name}: interpreter ${interpreter[0]} not found${hint}`);
+  }
+  if (head !== null && !canExec(head)) {
+    // execve(2) refuses it; setsid's execvp would hand it to a shell instead.
+    throw new Error(
+      `cannot exec ${name}: Exec format error (no #! line, not an ELF binary)`,
+    );
   }
   return scriptArgv(req.command, req.args, req.cwd, head);
+}
+
+/** Whether the kernel can exec a file that starts with `head`. */
+function canExec(head: Uint8Array): boolean {
+  const starts = (bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  return starts([0x23, 0x21]) || starts([0x7f, 0x45, 0x4c, 0x46]); // #!, ELF
 }
 
 function fifoPath(s: Stream): string {

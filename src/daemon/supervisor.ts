@@ -38,7 +38,12 @@ import {
   splitInstance,
   SYS,
 } from "../config/names.ts";
-import type { Entries, FoundService } from "../config/scan.ts";
+import {
+  DIRECTORY_GONE,
+  type Entries,
+  type FoundService,
+  hasEntry,
+} from "../config/scan.ts";
 import { message } from "../errors.ts";
 import type { EventHistory } from "./history.ts";
 import { serviceEventHistory } from "./event_ring.ts";
@@ -143,6 +148,8 @@ export class Supervisor {
   #listeners = new Set<(e: ServiceEvent) => void>();
   /** SYS while one of its scripts runs (listed), else null. */
   #sys: { state: State; pid: number | null; since: number } | null = null;
+  /** Loggers some other service writes into (see #autoUp). */
+  #loggersOfOthers: ReadonlySet<string> = new Set();
   /** Counts boots: work of an earlier boot reports to nobody. */
   #boots = 0;
 
@@ -207,7 +214,9 @@ export class Supervisor {
     }
     const e = this.#services.get(name);
     if (!e) return null;
-    const { state, since, wstatus, wantUp } = e.svc;
+    const { state, since, wantUp } = e.svc;
+    // A start that failed for good has wait status -1, as C nitro lists it.
+    const wstatus = state === "FATAL" ? -1 : e.svc.wstatus;
     return { state, pid: e.pid, wstatus, since, wantUp };
   }
 
@@ -234,6 +243,9 @@ export class Supervisor {
   ensureInstance(name: string): boolean {
     if (this.#services.has(name)) return true;
     const inst = splitInstance(name);
+    if (inst === null && this.#isEmptyDirectory(join(this.dir, name))) {
+      this.#say(`no such service: ${name}`);
+    }
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
@@ -248,6 +260,17 @@ export class Supervisor {
     if (!e) return;
     if (!admits(this.#opts.system(), first)) return;
     guard(this.#host.console, name, () => this.#feed(e, first));
+  }
+
+  /**
+   * A client's request (up, down, restart, ready): fed as {@link input},
+   * then the state it left the service in is announced, changed or not,
+   * as C nitro answers every request.
+   */
+  request(name: string, input: Input): void {
+    this.input(name, input);
+    const e = this.#services.get(name);
+    if (e) this.#host.notify.announce(name, e.svc.state);
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
@@ -273,13 +296,22 @@ export class Supervisor {
     }
     for (const line of found.ignored) this.#say(`ignoring ${line}`);
     found.services.delete(SYS);
+    // A directory new to nitro is a service only with a `run` or `setup`
+    // (its template's, for an instance); C nitro says so at every look.
+    for (const [name, f] of found.services) {
+      if (this.#services.has(name) || this.#isService(f.dir)) continue;
+      found.services.delete(name);
+      this.#say(`no such service: ${name}`);
+    }
     this.#templates = found.templates;
     this.#wiring.hasLogTemplate = found.templates.has(LOG_TEMPLATE);
     const hasLog = found.services.has(LOG);
     const loggers = new Set<string>();
+    const ofOthers = new Set<string>();
     const refer = (name: string, param: string | null, dir: string) => {
       const logger = this.#wiring.loggerName({ name, param, dir }, { hasLog });
       if (logger !== null) loggers.add(logger);
+      if (logger !== null && logger !== name) ofOthers.add(logger);
     };
     for (const f of found.services.values()) refer(f.name, f.param, f.dir);
     for (const e of this.#services.values()) {
@@ -302,6 +334,7 @@ export class Supervisor {
     }
     for (const f of plan.add) this.#add(f, { onDisk: true });
     this.#wiring.loggers = loggers;
+    this.#loggersOfOthers = ofOthers;
     // Logger instances are listed (DOWN) as soon as a service refers to them.
     for (const logger of loggers) this.ensureInstance(logger);
     for (const name of plan.forget) this.#forget(this.#services.get(name)!);
@@ -317,7 +350,18 @@ export class Supervisor {
     );
     // New services start now, unless SYS/setup runs: they wait for its end.
     if (!startsNewServices(this.#opts.system())) return;
-    for (const f of plan.add) this.input(f.name, { type: "auto-up" });
+    for (const f of plan.add) this.#autoUp(f.name);
+  }
+
+  /**
+   * Bring a service up by itself (boot, rescan), unless it is a logger of
+   * others, other than LOG: that one starts with the first service that
+   * writes into it (as C nitro, which meets writers first), so a `down`
+   * writer does not start its logger.
+   */
+  #autoUp(name: string): void {
+    if (name !== LOG && this.#loggersOfOthers.has(name)) return;
+    this.input(name, { type: "auto-up" });
   }
 
   // --- for the system shell ----------------------------------------------
@@ -337,7 +381,7 @@ export class Supervisor {
       if (boot !== this.#boots) return; // Rebooted meanwhile.
       const to = Math.min(names.length, from + START_BATCH);
       for (let i = from; i < to; i++) {
-        this.input(names[i], { type: "auto-up" });
+        this.#autoUp(names[i]);
       }
       if (to < names.length) this.#host.clock.after(0, () => batch(to));
     };
@@ -354,6 +398,8 @@ export class Supervisor {
         // Not stopped yet, it may still write (a one-shot's finish will).
         logger: done ? null : e.logger,
         stopping: e.svc.state === "SHUTDOWN",
+        instant: e.svc.running === null &&
+          !(e.svc.state === "ONESHOT" && e.svc.facts.hasFinish),
       };
     });
     return { services, loggers: this.#wiring.loggers };
@@ -403,6 +449,7 @@ export class Supervisor {
   // --- one service ---------------------------------------------------------
 
   #feed(e: Entry, first: Input): void {
+    const name = e.svc.name;
     const queue: Input[] = [first];
     while (queue.length > 0) {
       const input = queue.shift()!;
@@ -411,16 +458,26 @@ export class Supervisor {
         e.svc = { ...e.svc, facts: this.#host.tree.facts(e.dir, e.entries) };
       }
       const now = this.now();
-      const { service, effects, events } = step(e.svc, input, now);
+      const { service, effects, events, notices } = step(e.svc, input, now);
       e.svc = service;
       let next = 0;
+      // A `run` that could not start was never STARTING, on the wire.
+      let announce = true;
       for (let i = 0; i <= effects.length; i++) {
         while (next < events.length && events[next].at === i) {
           this.#publish(e, events[next++].state, now);
         }
         if (i === effects.length) break;
-        const failure = this.#carryOut(e, effects[i]);
-        if (failure !== null) queue.push(failure);
+        const effect = effects[i];
+        const failure = this.#carryOut(e, effect);
+        if (failure === null) continue;
+        queue.push(failure);
+        if (effect.type === "spawn" && effect.script === "run") {
+          announce = false;
+        }
+      }
+      if (announce) {
+        for (const state of notices) this.#host.notify.announce(name, state);
       }
       this.#armTimer(e);
     }
@@ -554,6 +611,23 @@ export class Supervisor {
   }
 
   // --- the table -----------------------------------------------------------
+
+  /** Whether the scripts directory `dir` holds a `run` or a `setup`. */
+  #isService(dir: string): boolean {
+    const entries = this.#host.tree.entries(dir);
+    if (entries === null) {
+      // One that cannot be read is FATAL with the cause when started.
+      return this.#host.tree.facts(dir, null).unreadable !== DIRECTORY_GONE;
+    }
+    return hasEntry(entries, "run") || hasEntry(entries, "setup");
+  }
+
+  /** Whether `dir` is a directory with neither `run` nor `setup`. */
+  #isEmptyDirectory(dir: string): boolean {
+    const entries = this.#host.tree.entries(dir);
+    return entries !== null && !hasEntry(entries, "run") &&
+      !hasEntry(entries, "setup");
+  }
 
   #add(f: FoundService, { onDisk }: { onDisk: boolean }): void {
     const entries = this.#host.tree.entries(f.dir);

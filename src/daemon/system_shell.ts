@@ -177,6 +177,8 @@ export class SystemShell {
         return this.#host.console.write(effect.text);
       case "event":
         return sup.setSys(effect.state);
+      case "announce":
+        return this.#host.notify.announce(SYS, effect.state);
       case "run":
         return this.#runSys(effect.script, effect.args, effect.limitMs);
       case "stop-setup": {

@@ -35,6 +35,8 @@ const kinds = (effects: SystemEffect[]) =>
   effects.map((e) =>
     e.type === "event"
       ? `event ${e.state}`
+      : e.type === "announce"
+      ? `announce ${e.state}`
       : e.type === "run"
       ? `run ${e.script} ${e.args.join(" ")}`.trim()
       : e.type === "say"
@@ -77,11 +79,31 @@ Deno.test("boot with SYS/setup: SETUP SYS, then DOWN SYS and the services", () =
   assert.deepEqual(kinds(effects), [
     "say booting",
     "event SETUP",
+    "announce SETUP",
     "run setup",
     "say SYS/setup finished with status 0",
+    "announce ONESHOT",
+    "announce DOWN",
     "event DOWN",
     "start-services",
   ]);
+});
+
+Deno.test("SYS/setup is announced as C nitro announces it: 111 FATAL, other failures only DOWN", () => {
+  const announced = (wstatus: number) =>
+    kinds(
+      feed(
+        newSystem("process"),
+        { type: "boot", hasSetup: true },
+        { type: "setup-ended", wstatus },
+      ).effects,
+    ).filter((k) => k.startsWith("announce"));
+  assert.deepEqual(announced(111 << 8), [
+    "announce SETUP",
+    "announce FATAL",
+    "announce DOWN",
+  ]);
+  assert.deepEqual(announced(1 << 8), ["announce SETUP", "announce DOWN"]);
 });
 
 Deno.test("a full shutdown: finish, services, kill-all, final, ended", () => {
@@ -100,10 +122,13 @@ Deno.test("a full shutdown: finish, services, kill-all, final, ended", () => {
     "start-services",
     "say shutting down",
     "event SHUTDOWN",
+    "announce ONESHOT",
     "run finish 0 0 shutdown",
     "say SYS/finish finished",
+    "announce DOWN",
     "event DOWN",
     "stop-services",
+    "write  done.\n",
     "kill-all",
     "run final shutdown",
     "say finished",
@@ -126,13 +151,13 @@ Deno.test("an end during SYS/setup stops it; its exit then changes nothing", () 
   assert.ok(!kinds(effects).includes("start-services"));
 });
 
-Deno.test("setup killed by a signal reports 128 + N", () => {
+Deno.test("SYS/setup's status is printed raw, as C nitro prints it", () => {
   const { effects } = feed(
     newSystem("process"),
     { type: "boot", hasSetup: true },
     { type: "setup-ended", wstatus: 9 },
   );
-  assert.ok(kinds(effects).includes("say SYS/setup finished with status 137"));
+  assert.ok(kinds(effects).includes("say SYS/setup finished with status 9"));
 });
 
 /** The effects after SYS/final, for a role, an end and SYS/reincarnate. */
@@ -241,7 +266,8 @@ Deno.test("the end stops services before the loggers they write into", () => {
     loggers,
   });
   assert.deepEqual(kinds(first.effects), [
-    "write - nitro: waiting for 3 services to finish... ",
+    "write - nitro: waiting for 1 services to finish",
+    "write .",
     "stop web down",
   ]);
   // web is stopping: told once only; its logger waits.
@@ -261,26 +287,29 @@ Deno.test("the end stops services before the loggers they write into", () => {
     services: [svc("LOG"), svc("LOG@web", { logger: "LOG" })],
     loggers,
   });
-  assert.deepEqual(kinds(next.effects), ["stop LOG@web drain"]);
+  assert.deepEqual(kinds(next.effects), ["write .", "stop LOG@web drain"]);
   const last = stepSystem(next.system, {
     type: "services",
     services: [svc("LOG")],
     loggers,
   });
-  assert.deepEqual(kinds(last.effects), ["stop LOG drain"]);
+  assert.deepEqual(kinds(last.effects), ["write .", "stop LOG drain"]);
   const done = stepSystem(last.system, allDown);
-  assert.deepEqual(kinds(done.effects), ["write done.\n", "kill-all"]);
+  assert.deepEqual(kinds(done.effects), ["write  done.\n", "kill-all"]);
   assert.equal(done.system.phase, "killing");
 });
 
-Deno.test("an end with nothing running says no waiting", () => {
+Deno.test("an end with nothing running says no waiting, only ' done.' (as C nitro)", () => {
   const { effects } = feed(
     newSystem("process"),
     { type: "boot", hasSetup: false },
     { type: "end", mode: "shutdown", hasFinish: false },
     allDown,
   );
-  assert.ok(!kinds(effects).some((k) => k.startsWith("write")));
+  assert.deepEqual(
+    kinds(effects).filter((k) => k.startsWith("write")),
+    ["write  done.\n"],
+  );
   assert.ok(kinds(effects).includes("kill-all"));
 });
 

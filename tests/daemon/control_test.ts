@@ -76,7 +76,7 @@ class FakeSupervisor implements ControlSupervisor {
   ensureInstance() {
     return false;
   }
-  input() {}
+  request() {}
   signal() {
     return true;
   }

@@ -20,15 +20,31 @@ Deno.test("probeSelf: a failing script gives null, not its partial output", asyn
   assert.equal(await probeSelf("echo part; exit 3", new Children()), null);
 });
 
+// In a process of its own: under `deno test --parallel` other test modules
+// open and close descriptors in this one while it counts.
 Deno.test("openFds: counts this process's descriptors, one more per open file", async () => {
-  const children = new Children();
-  const before = await openFds(children);
-  assert.ok(before >= 3, `at least stdio: ${before}`);
-  const file = await Deno.open("/dev/null");
-  try {
-    assert.equal(await openFds(children), before + 1);
-  } finally {
+  const module = new URL("../../src/daemon/proc_probe.ts", import.meta.url);
+  const children = new URL("../../src/daemon/children.ts", import.meta.url);
+  const script = `
+    const { openFds } = await import(${JSON.stringify(module.href)});
+    const { Children } = await import(${JSON.stringify(children.href)});
+    const c = new Children();
+    const before = await openFds(c);
+    const file = await Deno.open("/dev/null");
+    const during = await openFds(c);
     file.close();
-  }
-  assert.equal(await openFds(children), before);
+    console.log(JSON.stringify([before, during, await openFds(c)]));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", "--no-config", script],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.ok(out.success);
+  const [before, during, after] = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
+  assert.ok(before >= 3, `at least stdio: ${before}`);
+  assert.equal(during, before + 1);
+  assert.equal(after, before);
 });

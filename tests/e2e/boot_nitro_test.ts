@@ -216,9 +216,9 @@ Deno.test("blame and plot of a real boot", async (t) => {
 Deno.test("blame still sees the boot after 1,000 later events", async () => {
   const nitro = await Nitro.create({
     web: { run: "#!/bin/sh\nexec sleep 1000\n" },
-    // A one-shot with nothing to run, kept down at boot: toggled below to
-    // push the boot out of the window of recent events.
-    toggle: { down: "" },
+    // A one-shot (setup only), kept down at boot: toggled below to push
+    // the boot out of the window of recent events.
+    toggle: { down: "", setup: "#!/bin/sh\nexit 0\n" },
   });
   try {
     await nitro.start();

@@ -138,7 +138,7 @@ Deno.test("socket: a second nitro refuses a live socket; a stale one is replaced
   }
 });
 
-Deno.test("invalid and over-long names: ignored with a message; a service with nothing to run is ONESHOT; non-executable run and a missing #! interpreter: FATAL with the reason", async () => {
+Deno.test("invalid and over-long names: ignored with a message; a directory with nothing to run is no service; non-executable run and a missing #! interpreter: FATAL with the reason", async () => {
   const long = "x".repeat(64);
   const longest = "y".repeat(63);
   const n = await Nitro.create({
@@ -161,21 +161,20 @@ Deno.test("invalid and over-long names: ignored with a message; a service with n
     });
     const states = await n.states();
     assert.deepEqual(Object.keys(states).sort(), [
-      "empty",
       "noexec",
       "nointerp",
       "ok",
       longest,
     ]);
-    assert.equal(states.empty.state, "ONESHOT");
     const err = n.stderr;
     assert.match(err, new RegExp(long));
     assert.match(err, /a,b/);
     assert.match(err, /nl\\nx/);
     assert.match(err, /^- nitro: noexec: run is not executable$/m);
     assert.match(err, /nointerp.*\/nonexistent\/interpreter/);
-    assert.doesNotMatch(err, /hidden|empty|tmpl/);
-    assert.doesNotMatch(err, /no such service/);
+    assert.doesNotMatch(err, /hidden|tmpl/);
+    // As C nitro: neither run nor setup, no service; said at each look.
+    assert.match(err, /^- nitro: no such service: empty$/m);
 
     const start = await n.ctl(["-t", "5", "start", "nointerp"]);
     assert.equal(start.code, 1, start.stderr);

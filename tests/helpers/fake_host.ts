@@ -9,7 +9,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import type { SignalName } from "../../src/protocol.ts";
+import type { SignalName, State } from "../../src/protocol.ts";
 import {
   classifyServices,
   type Entries,
@@ -26,6 +26,7 @@ import type {
   Console,
   Host,
   LogPipeStore,
+  Notifier,
   Processes,
   ServiceTree,
 } from "../../src/daemon/host.ts";
@@ -373,6 +374,19 @@ export class FakeConsole implements Console {
   }
 }
 
+/** What was announced on the wire, as `NAME STATE`, with the time of each. */
+export class FakeNotifier implements Notifier {
+  readonly sent: { at: number; line: string }[] = [];
+  constructor(private readonly clock: Clock) {}
+  announce(name: string, state: State): void {
+    this.sent.push({ at: this.clock.now(), line: `${name} ${state}` });
+  }
+  /** The announcements, `NAME STATE` each; emptied with `take`. */
+  take(): string[] {
+    return this.sent.splice(0).map((s) => s.line);
+  }
+}
+
 // --- the host ---------------------------------------------------------------
 
 /** A whole fake host; its parts are open for the test to drive and inspect. */
@@ -382,5 +396,6 @@ export class FakeHost implements Host {
   readonly processes: FakeProcesses = new FakeProcesses(this.clock, this.tree);
   readonly pipes: FakePipes = new FakePipes();
   readonly console: FakeConsole = new FakeConsole();
+  readonly notify: FakeNotifier = new FakeNotifier(this.clock);
   readonly env: Record<string, string> = { PATH: "/bin" };
 }

@@ -55,7 +55,8 @@ export interface ControlSupervisor {
   status(name: string): ServiceSnapshot | null;
   detail(name: string): ServiceDetailFacts | null;
   ensureInstance(name: string): boolean;
-  input(
+  /** A client's request; the service's state is announced after it. */
+  request(
     name: string,
     input: { type: "up" | "down" | "restart" | "ready" },
   ): void;
@@ -248,7 +249,7 @@ export class Requests implements LineHandler {
           changes: true,
         });
         const act = () => {
-          for (const name of names) sup.input(name, { type: op });
+          for (const name of names) sup.request(name, { type: op });
         };
         const wait = request.wait;
         if (wait === undefined) {
@@ -277,7 +278,7 @@ export class Requests implements LineHandler {
           rejected,
           changes: true,
         });
-        for (const name of names) sup.input(name, { type: "ready" });
+        for (const name of names) sup.request(name, { type: "ready" });
         return done(
           withErrors({ ok: true, results: results(sup, names) }, errors),
         );

@@ -1,0 +1,343 @@
+/**
+ * The differential suite: the same service directory and the same nitroctl
+ * steps against C nitro (built from $NITRO_C_DIR by tests/helpers/
+ * c_nitro.ts) and this nitro, side by side; their transcripts - nitroctl's
+ * stdout, stderr and exit status, the notify directory's packets, the
+ * console, nitro's exit status, and what the scripts saw - must be equal
+ * once normalised in the one place that says why (normalise.ts). Without a
+ * C nitro every scenario says so and passes as skipped.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { sh } from "../helpers/daemon.ts";
+import { delay, eventually, type ServiceFiles } from "../helpers/nitro.ts";
+import { cMissing, type Listener, Program } from "../helpers/side_by_side.ts";
+import { normalise, rulesInForce, type Side } from "./normalise.ts";
+
+const SLEEP = sh("exec sleep 1000");
+
+/** What one side did and saw, as text. */
+class Transcript {
+  text = "";
+  constructor(readonly p: Program, readonly wire: Listener) {}
+
+  add(line: string): void {
+    this.text += `${line}\n`;
+  }
+
+  /** Run nitroctl; record what it printed and its exit status. */
+  async ctl(...args: string[]): Promise<number> {
+    const r = await this.p.ctl(args);
+    this.add(`$ nitroctl ${args.join(" ")}`);
+    if (r.stdout) this.text += r.stdout;
+    for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
+      this.add(`! ${line}`);
+    }
+    this.add(`[exit ${r.code}]`);
+    return r.code;
+  }
+
+  /** Record the file `out/NAME` the scripts wrote (sorted lines if asked). */
+  out(name: string, sorted = false, lines = Infinity): void {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(join(this.p.root, "out", name));
+    } catch {
+      text = "(none)\n";
+    }
+    let all = text.split("\n").filter((l) => l);
+    if (sorted) all = all.sort();
+    if (text !== "(none)\n") text = all.slice(0, lines).join("\n") + "\n";
+    this.add(`--- out/${name}`);
+    this.text += text;
+  }
+
+  /** Wait until the scripts wrote `out/NAME` with at least `lines` lines. */
+  async awaitOut(name: string, lines = 1): Promise<void> {
+    await eventually(
+      () => {
+        try {
+          const t = Deno.readTextFileSync(join(this.p.root, "out", name));
+          return t.split("\n").filter((l) => l).length >= lines;
+        } catch {
+          return false;
+        }
+      },
+      15_000,
+      `out/${name} (${this.p.flavour})`,
+    );
+  }
+
+  /** Record the notify packets of `names`, in order. */
+  packets(...names: string[]): void {
+    for (const name of names) {
+      this.add(`wire ${name}: ${this.wire.of(name).join(" ")}`);
+    }
+  }
+
+  /** Stop nitro with SIGTERM; record its console and exit status. */
+  async end(): Promise<void> {
+    const status = await this.p.terminate();
+    this.add("--- console");
+    this.text += this.p.console;
+    this.add(`[nitro exit ${status.code}]`);
+  }
+}
+
+/** One scenario: services, and the steps run against each side. */
+interface Scenario {
+  name: string;
+  services: Record<string, ServiceFiles | { link: string }>;
+  steps(t: Transcript): Promise<void>;
+}
+
+/** A script line that appends `text` (shell words) to out/NAME. */
+const record = (name: string, text: string) =>
+  `mkdir -p ../../out; echo ${text} >> ../../out/${name}`;
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "list in every state",
+    services: {
+      up: { run: SLEEP },
+      down: { run: SLEEP, down: "" },
+      fatal: { setup: sh("exit 111"), run: SLEEP },
+      oneshot: { setup: sh("exit 0") },
+      starting: { run: SLEEP, "notification-fd": "0" },
+    },
+    async steps(t) {
+      await t.ctl("start", "up");
+      await t.ctl("list");
+      await t.ctl("list", "up", "down");
+      await t.end();
+    },
+  },
+  {
+    name: "every verb, good arguments",
+    services: { a: { run: SLEEP }, b: { run: SLEEP, down: "" } },
+    async steps(t) {
+      await t.ctl("start", "a");
+      await t.ctl("up", "b");
+      await t.ctl("wait-up", "b");
+      await t.ctl("check", "a", "b");
+      await t.ctl("hup", "a");
+      await t.ctl("restart", "a");
+      await t.ctl("fast-stop", "b");
+      await t.ctl("wait-down", "b");
+      await t.ctl("stop", "a");
+      await t.ctl("down", "a");
+      await t.ctl("pidof", "a");
+      await t.ctl("list");
+      await t.end();
+    },
+  },
+  {
+    name: "every verb, bad arguments",
+    services: { a: { run: SLEEP } },
+    async steps(t) {
+      await t.ctl("start", "a");
+      await t.ctl("up", "nosuch");
+      await t.ctl("start", "nosuch");
+      await t.ctl("stop", "nosuch");
+      await t.ctl("pidof", "nosuch");
+      await t.ctl("kill", "nosuch");
+      await t.ctl("check", "a", "nosuch");
+      await t.end();
+    },
+  },
+  {
+    name: "script argv, environment and fds",
+    services: {
+      a: {
+        setup: sh(
+          record("setup", '"$0 $# $(basename "$PWD")"'),
+          record("setup", '"PATH=${PATH:+set} NITRO_SOCK=${NITRO_SOCK:+set}"'),
+        ),
+        run: sh(
+          record("run", '"$0 $# $(basename "$PWD")"'),
+          'for fd in 0 1 2 3 4 5 6 7 8 9; do [ -e /proc/self/fd/$fd ] && echo "fd $fd" >> ../../out/fds; done',
+          "exec sleep 1000",
+        ),
+      },
+    },
+    async steps(t) {
+      await t.ctl("start", "a");
+      await t.awaitOut("fds");
+      t.out("setup");
+      t.out("run");
+      t.out("fds");
+      await t.end();
+    },
+  },
+  {
+    name: "down-signal and finish arguments",
+    services: {
+      h: {
+        run: sh(
+          `trap 'kill $!; ${record("h", "HUP")}; exit 7' HUP`,
+          "sleep 1000 & wait",
+        ),
+        "down-signal": "h",
+        finish: sh(record("finish-h", '"$0 $*"')),
+      },
+      k: { run: sh("exit 4"), finish: sh(record("finish-k", '"$0 $*"')) },
+    },
+    async steps(t) {
+      await t.ctl("start", "h");
+      await t.ctl("stop", "h");
+      await t.awaitOut("finish-h");
+      await t.awaitOut("finish-k");
+      t.out("h");
+      t.out("finish-h");
+      await t.ctl("down", "k");
+      // Only the first: how often it crashed meanwhile is timing.
+      t.out("finish-k", false, 1);
+      await t.end();
+    },
+  },
+  {
+    name: "rescan adding and removing services",
+    services: { a: { run: SLEEP }, gone: { run: SLEEP } },
+    async steps(t) {
+      await t.ctl("start", "a", "gone");
+      Deno.removeSync(join(t.p.dir, "gone"), { recursive: true });
+      Deno.mkdirSync(join(t.p.dir, "new"));
+      Deno.writeTextFileSync(join(t.p.dir, "new", "run"), SLEEP);
+      Deno.chmodSync(join(t.p.dir, "new", "run"), 0o755);
+      Deno.mkdirSync(join(t.p.dir, "empty"));
+      await t.ctl("rescan");
+      // Not `wait-down gone`: whether it is still listed then (stopping) or
+      // forgotten already (no such service) is a race on both sides. By the
+      // time `new` is up, the SIGTERM has long ended it.
+      await t.ctl("wait-up", "new");
+      await t.ctl("list");
+      await t.end();
+    },
+  },
+  {
+    name: "templates and instances: symlink, directory, on demand",
+    services: {
+      "agetty@": { run: sh(record("inst", '"$0 $1"'), "exec sleep 1000") },
+      "agetty@tty1": { link: "agetty@" },
+      "agetty@tty3": {},
+    },
+    async steps(t) {
+      await t.ctl("start", "agetty@tty2");
+      await t.ctl("wait-up", "agetty@tty1", "agetty@tty3");
+      await t.awaitOut("inst", 3);
+      t.out("inst", true);
+      await t.ctl("list");
+      await t.ctl("up", "agetty@");
+      await t.end();
+    },
+  },
+  {
+    name: "log chains and LOG",
+    services: {
+      LOG: { run: sh("mkdir -p ../../out", "exec cat >> ../../out/LOG") },
+      web: {
+        run: sh("echo web says hi", "exec sleep 1000"),
+        log: { link: "../weblog" },
+      },
+      weblog: { run: sh('while read l; do echo "weblog: $l"; done') },
+      plain: { run: sh("echo plain says hi", "exec sleep 1000") },
+    },
+    async steps(t) {
+      await t.ctl("start", "LOG", "web", "weblog", "plain");
+      await t.awaitOut("LOG", 2);
+      t.out("LOG", true);
+      await t.end();
+    },
+  },
+  {
+    name: "SYS setup and finish, and Reboot",
+    services: {
+      SYS: {
+        setup: sh(record("sys", '"setup $0 $#"')),
+        finish: sh(record("sys", '"finish $0 $*"')),
+      },
+      a: { run: SLEEP },
+    },
+    async steps(t) {
+      await t.ctl("start", "a");
+      t.out("sys");
+      await t.ctl("Reboot");
+      await t.awaitOut("sys", 3);
+      await t.ctl("start", "a");
+      t.out("sys");
+      await t.end();
+    },
+  },
+  {
+    name: "shutdown order and console lines",
+    services: {
+      a: { run: SLEEP },
+      b: { run: SLEEP },
+      quick: { setup: sh("exit 0") },
+    },
+    async steps(t) {
+      await t.ctl("start", "a", "b");
+      await t.end();
+    },
+  },
+  {
+    name: "events on the wire and -v",
+    services: { a: { run: SLEEP }, f: { setup: sh("exit 111"), run: SLEEP } },
+    async steps(t) {
+      await t.ctl("start", "a");
+      await t.ctl("restart", "a");
+      await t.ctl("down", "a");
+      await t.ctl("wait-down", "a");
+      await delay(200);
+      t.packets("a", "f");
+      await t.end();
+    },
+  },
+  {
+    name: "waits with -t",
+    services: {
+      fatal: { setup: sh("exit 111"), run: SLEEP },
+      down: { run: SLEEP, down: "" },
+      slow: { run: SLEEP, "notification-fd": "0" },
+    },
+    async steps(t) {
+      await t.ctl("-t", "1", "wait-up", "down");
+      await t.ctl("-t", "1", "start", "slow");
+      await t.ctl("-t", "1", "start", "fatal");
+      await t.end();
+    },
+  },
+];
+
+/** Run one scenario on one side; its raw transcript. */
+async function runOn(side: Side, s: Scenario): Promise<string> {
+  const p = await Program.create(side, s.services);
+  try {
+    const t = new Transcript(p, p.listen("ALL,diff"));
+    await p.start();
+    await s.steps(t);
+    return t.text;
+  } finally {
+    await p.cleanup();
+  }
+}
+
+for (const s of SCENARIOS) {
+  Deno.test(`diff: ${s.name}`, async () => {
+    const missing = await cMissing();
+    if (missing !== null) {
+      console.log(`skipped: no C nitro to compare with: ${missing}`);
+      return;
+    }
+    const [ours, c] = await Promise.all([runOn("ours", s), runOn("c", s)]);
+    assert.equal(
+      normalise("ours", ours),
+      normalise("c", c),
+      `transcripts differ (actual: this nitro, expected: C nitro), ` +
+        `normalised by:\n${rulesInForce().join("\n")}`,
+    );
+  });
+}

