@@ -167,6 +167,8 @@ export class Supervisor {
   #boots = 0;
   /** "waiting for N services to finish... " is printed, "done." is due. */
   #waiting = false;
+  /** A look at the shutdown is due at the next turn of the event loop. */
+  #shutdownDue = false;
 
   constructor(opts: SupervisorOptions) {
     this.#opts = opts;
@@ -546,8 +548,22 @@ export class Supervisor {
     }
     if (stopped(e)) {
       this.#forgetIfDone(e);
-      this.#progressShutdown();
+      this.#progressShutdownSoon();
     }
+  }
+
+  /**
+   * Look at the shutdown once per turn of the event loop, not once per
+   * service that stopped: each look goes over every service, and thousands
+   * stopping at once made the shutdown quadratic (seconds at 2,000).
+   */
+  #progressShutdownSoon(): void {
+    if (this.#system.phase !== "services" || this.#shutdownDue) return;
+    this.#shutdownDue = true;
+    setTimeout(() => {
+      this.#shutdownDue = false;
+      this.#guard("shutdown", () => this.#progressShutdown());
+    }, 0);
   }
 
   /** Carry out one effect; returns the input to feed back on failure. */
