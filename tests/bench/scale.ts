@@ -84,7 +84,7 @@ export async function scale(opts: ScaleOptions = {}): Promise<ScaleResult> {
       results.push(
         await measure(peer, n, {
           queries: opts.queries ?? 5,
-          listRuns: opts.listRuns ?? 5,
+          listRuns: opts.listRuns ?? 3,
           kills: opts.kills ?? 20,
           denoFlags: flags,
         }),
