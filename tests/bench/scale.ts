@@ -81,14 +81,15 @@ export async function scale(opts: ScaleOptions = {}): Promise<ScaleResult> {
         `--cpu-prof-dir=${opts.profileDir}`,
         `--cpu-prof-name=nitro-${n}.cpuprofile`,
       ];
-      results.push(
-        await measure(peer, n, {
-          queries: opts.queries ?? 5,
-          listRuns: opts.listRuns ?? 3,
-          kills: opts.kills ?? 20,
-          denoFlags: flags,
-        }),
-      );
+      const result = await measure(peer, n, {
+        queries: opts.queries ?? 5,
+        listRuns: opts.listRuns ?? 3,
+        kills: opts.kills ?? 20,
+        denoFlags: flags,
+      });
+      // As it comes: a run cut short still leaves its figures.
+      console.error(`scale: ${JSON.stringify(result)}`);
+      results.push(result);
     }
   }
   return { sizes, results, absent, limits };
