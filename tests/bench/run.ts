@@ -329,6 +329,9 @@ if (values["write-docs"]) {
   for (const [name, content] of Object.entries(files)) {
     Deno.writeTextFileSync(join(docs, name), content);
   }
+  // The page is checked by `deno fmt --check` with the rest.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", page] })
+    .output();
   console.log(
     `\nwrote ${
       [page, ...Object.keys(files).map((f) => join(docs, f))].join(", ")
