@@ -329,9 +329,15 @@ if (values["write-docs"]) {
   for (const [name, content] of Object.entries(files)) {
     Deno.writeTextFileSync(join(docs, name), content);
   }
-  // The page is checked by `deno fmt --check` with the rest.
-  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", page] })
-    .output();
+  // `deno fmt --check` checks them with the rest of the repository.
+  await new Deno.Command(Deno.execPath(), {
+    args: [
+      "fmt",
+      "--quiet",
+      page,
+      ...Object.keys(files).map((f) => join(docs, f)),
+    ],
+  }).output();
   console.log(
     `\nwrote ${
       [page, ...Object.keys(files).map((f) => join(docs, f))].join(", ")
