@@ -181,7 +181,7 @@ const SECTIONS: Record<string, Section> = {
   },
   scale: {
     about:
-      "boot, memory, CPU, list, rescan, restart and shutdown of 100 to 10,000 services: nitro, C nitro (to 498), s6, runit, supervisord (to 1,000) (--scale-sizes, --scale-peers, --kills, --profile=DIR)",
+      "boot, memory, CPU, list, rescan, restart and shutdown of 100 to 10,000 services: nitro, s6, C nitro (to 498), runit and supervisord (to 1,000) (--scale-sizes, --scale-peers, --kills, --profile=DIR)",
     run: async (v) => {
       const r = await scale({
         sizes: list(v, "scale-sizes"),

@@ -1,7 +1,7 @@
 /**
- * How the costs grow with the number of services: nitro, s6 and runit at
- * N = 100, 1,000, 5,000 and 10,000 (supervisord up to 1,000, C nitro up to
- * its limit of 500), every figure of {@link measure} at every N, in one
+ * How the costs grow with the number of services: nitro and s6 at N = 100,
+ * 1,000, 5,000 and 10,000 (runit and supervisord up to 1,000: runsvdir
+ * refuses more; C nitro up to its limit of 498), every figure of {@link measure} at every N, in one
  * run. The figures become a table, a log–log chart (chart.ts) and the
  * targets of the issue, checked against this same run:
  *

@@ -224,6 +224,8 @@ const RUNIT: Peer = {
   name: "runit",
   needs: ["runsvdir", "runsv", "sv"],
   install: "apt-get install runit",
+  // runsvdir's own limit ("too many services" past it).
+  maxServices: 1000,
   prepare: () => {},
   argv: (root) => ["runsvdir", join(root, "svc")],
   supervisors: ["runsv"],
