@@ -21,6 +21,9 @@ import {
   type Segment,
   type Timeline,
 } from "./boot_timeline.ts";
+import { esc, MONO_FAMILY, round, svgDocument } from "./svg.ts";
+
+export { esc };
 
 /** Fill colour of each state's bars (DOWN is not drawn). */
 export const STATE_COLORS: Readonly<Record<State, string>> = {
@@ -145,12 +148,6 @@ export function plotSvg(
   const out: string[] = [];
   const add = (s: string) => out.push(s);
 
-  add(`<?xml version="1.0" encoding="UTF-8"?>`);
-  add(
-    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="${FONT_SIZE}">`,
-  );
-  add(`<title>${esc(opts.title ?? "nitro boot")}</title>`);
-  add(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   add(
     `<text x="${MARGIN}" y="24" font-size="16" font-weight="bold">${
       esc(opts.title ?? "nitro boot")
@@ -221,7 +218,7 @@ export function plotSvg(
     add(
       `<text x="${left - 8}" y="${
         y + ROW_HEIGHT - 4
-      }" text-anchor="end" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace">${
+      }" text-anchor="end" font-family="${MONO_FAMILY}">${
         label(t.name)
       }</text>`,
     );
@@ -263,8 +260,12 @@ export function plotSvg(
       }" fill="#4527a0">SYS/setup</text>`,
     );
   }
-  add(`</svg>`);
-  return out.join("\n") + "\n";
+  return svgDocument({
+    width,
+    height,
+    title: opts.title ?? "nitro boot",
+    fontSize: FONT_SIZE,
+  }, out);
 }
 
 /**
@@ -402,27 +403,4 @@ function label(name: string): string {
   if (chars.length <= MAX_NAME_CHARS) return esc(name);
   const cut = chars.slice(0, MAX_NAME_CHARS - 1).join("") + "…";
   return `${esc(cut)}<title>${esc(name)}</title>`;
-}
-
-/**
- * Text for XML: markup characters escaped, and characters XML 1.0 forbids
- * (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF)
- * replaced, so no name can break the document.
- */
-export function esc(text: string): string {
-  return text
-    .replace(
-      // deno-lint-ignore no-control-regex
-      /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-      "\ufffd",
-    )
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&apos;");
-}
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }

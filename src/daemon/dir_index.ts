@@ -2,8 +2,9 @@
  * Service directories by identity: which services a path names, found with
  * one `stat` of the path and one lookup by (device, inode), whatever the
  * number of services. The supervisor refreshes the index after every scan
- * and every new instance; the control server resolves absolute paths in
- * requests (`nitroctl down .` from a script) through it.
+ * (stat'ed at the first lookup after it) and every new instance; the
+ * control server resolves absolute paths in requests (`nitroctl down .`
+ * from a script) through it.
  *
  * Identity, not spelling: a path through symlinks, bind mounts or `..`
  * names the service as long as it reaches the same directory.
@@ -55,6 +56,12 @@ export class DirectoryIndex {
   #byKey = new Map<string, string[]>();
   /** Directory key by name, to move or drop a name. */
   #keyOf = new Map<string, string>();
+  /**
+   * The entries of the last {@link replace}, not stat'ed yet: indexed at the
+   * first use, so a rescan of thousands of services costs no stat each
+   * unless a request names a service by path.
+   */
+  #pending: (readonly [string, string])[] | null = null;
 
   /**
    * Index (or re-index) the services of `entries`: service name, directory
@@ -64,6 +71,7 @@ export class DirectoryIndex {
    * (gone meanwhile) is left out.
    */
   update(entries: Iterable<readonly [string, string]>): void {
+    this.#settle();
     const keys = new Map<string, string | null>();
     for (const [name, dir] of entries) {
       let key = keys.get(dir);
@@ -82,17 +90,27 @@ export class DirectoryIndex {
 
   /**
    * Make the index exactly `entries` (after a scan: services that are gone
-   * are forgotten too).
+   * are forgotten too). Their directories are stat'ed when the index is
+   * next used.
    */
   replace(entries: Iterable<readonly [string, string]>): void {
     this.#byKey.clear();
     this.#keyOf.clear();
-    this.update(entries);
+    this.#pending = [...entries];
   }
 
   /** Forget one service. */
   forget(name: string): void {
+    this.#settle();
     this.#unlink(name);
+  }
+
+  /** Index what the last replace left pending. */
+  #settle(): void {
+    const pending = this.#pending;
+    if (pending === null) return;
+    this.#pending = null;
+    this.update(pending);
   }
 
   #unlink(name: string): void {
@@ -110,6 +128,7 @@ export class DirectoryIndex {
    * event loop is never held up.
    */
   async resolve(path: string): Promise<string[]> {
+    this.#settle();
     let info: Deno.FileInfo;
     try {
       info = await this.#stat(path);
@@ -122,6 +141,7 @@ export class DirectoryIndex {
 
   /** Number of services indexed. */
   get size(): number {
+    this.#settle();
     return this.#keyOf.size;
   }
 }

@@ -61,8 +61,6 @@ export interface ServiceTree {
   scan(dir: string): ScanResult;
   /** Which entries nitro looks at `dir` holds now; null: it is gone. */
   entries(dir: string): Entries | null;
-  /** Forget what is known of directories (they may have changed shape). */
-  forgetEntries(): void;
   /** The options a service directory holds, read now. */
   facts(dir: string, entries: Entries | null): ServiceFacts;
   /** The name the `log` link of `dir` points at, or null. */
@@ -204,7 +202,6 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
     tree: {
       scan: scanServiceDir,
       entries: (dir) => cache.of(dir),
-      forgetEntries: () => cache.clear(),
       facts: probeFacts,
       logLink: readLogLink,
       isExecutable,

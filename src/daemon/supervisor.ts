@@ -285,8 +285,9 @@ export class Supervisor {
    * forget those gone, forget DOWN instances nothing refers to.
    */
   rescan(): void {
-    // Directories may have gone or come back in another shape.
-    this.#host.tree.forgetEntries();
+    // The entry cache stays: it checks each directory's identity and mtime,
+    // so a directory gone or back in another shape is listed again, and the
+    // rest cost one stat instead of a listing each.
     let found;
     try {
       found = this.#host.tree.scan(this.dir);
@@ -309,7 +310,12 @@ export class Supervisor {
     const loggers = new Set<string>();
     const ofOthers = new Set<string>();
     const refer = (name: string, param: string | null, dir: string) => {
-      const logger = this.#wiring.loggerName({ name, param, dir }, { hasLog });
+      // With the listing, a service without a `log` link costs no readlink
+      // (a failing one per service made a rescan of 10,000 slow).
+      const logger = this.#wiring.loggerName({ name, param, dir }, {
+        hasLog,
+        entries: this.#host.tree.entries(dir),
+      });
       if (logger !== null) loggers.add(logger);
       if (logger !== null && logger !== name) ofOthers.add(logger);
     };

@@ -64,6 +64,8 @@ export class SystemShell {
   #system: System;
   #queue: SystemInput[] = [];
   #busy = false;
+  /** A look at the stopping services is due (one per turn, not per stop). */
+  #lookDue = false;
   #exit: (code: number) => void = () => {};
 
   constructor(opts: SystemShellOptions) {
@@ -128,10 +130,19 @@ export class SystemShell {
     return this.#host.tree.isExecutable(join(this.#opts.dir, SYS, script));
   }
 
-  /** During the end, a service stopped: the core decides what follows. */
+  /**
+   * During the end, a service stopped: the core decides what follows. The
+   * look covers every service, so the stops of one turn share one look;
+   * a look per stop made a shutdown of N services cost N² steps.
+   */
   #servicesChanged(): void {
-    if (this.#system.phase !== "services") return;
-    this.#input({ type: "services", ...this.supervisor.atEnd() });
+    if (this.#system.phase !== "services" || this.#lookDue) return;
+    this.#lookDue = true;
+    this.#host.clock.after(0, () => {
+      this.#lookDue = false;
+      if (this.#system.phase !== "services") return;
+      this.#input({ type: "services", ...this.supervisor.atEnd() });
+    });
   }
 
   /**

@@ -168,17 +168,27 @@ export interface Tree {
 /**
  * Start `argv` in a session of its own, with only fds 0-2 (a supervisor
  * hands what it inherits to its services), stdin from /dev/null and its
- * output appended to `output`. Returns once it is spawned.
+ * output appended to `output`, and with `openFiles` as its limit of open
+ * files, when given, or the hard limit if that is lower (raising the hard
+ * limit takes CAP_SYS_RESOURCE). Returns once it is spawned.
  */
 export function startTree(
   argv: string[],
-  opts: { env: Record<string, string>; output: string; cwd?: string },
+  opts: {
+    env: Record<string, string>;
+    output: string;
+    cwd?: string;
+    openFiles?: number;
+  },
 ): Tree {
   const stray = strayFds().map((fd) => `${fd}>&-`).join(" ");
+  const limit = opts.openFiles === undefined
+    ? ""
+    : `ulimit -n ${opts.openFiles} 2>/dev/null || ulimit -n hard; `;
   const child = new Deno.Command("/bin/bash", {
     args: [
       "-c",
-      `exec ${stray} >>"$0" 2>&1 </dev/null; exec "$@"`,
+      `${limit}exec ${stray} >>"$0" 2>&1 </dev/null; exec "$@"`,
       opts.output,
       ...argv,
     ],

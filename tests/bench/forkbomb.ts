@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Figure, formatFigure, Nitro, sleep } from "./common.ts";
+import { type Figure, Nitro, sleep } from "./common.ts";
 import { nitroctlArgs } from "../helpers/nitro.ts";
 import { procStat } from "../helpers/common.ts";
 import { FORK_BOMB, PidsCgroup } from "../helpers/pids_cgroup.ts";
@@ -255,21 +255,3 @@ export function forkbombFigures(r: ForkbombResult): Figure[] {
     ok: typeof d === "string" ? undefined : ok,
   }];
 }
-
-/**
- * The section for tests/bench/run.ts (`forkbomb: forkbombSection`): 15 s
- * under the bomb for each nitro.
- */
-export const forkbombSection = {
-  about:
-    "nitro and C nitro under a fork bomb in a pids cgroup (max 200): lists answered, alive, how soon a victim runs again (root)",
-  run: async (): Promise<{ lines: string[]; ok: boolean; raw: unknown }> => {
-    const r = await forkbomb({ seconds: 15 });
-    const figures = forkbombFigures(r);
-    return {
-      lines: figures.map(formatFigure),
-      ok: figures.every((f) => f.ok !== false),
-      raw: r,
-    };
-  },
-};

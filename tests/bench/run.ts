@@ -9,6 +9,8 @@
  * deno task bench                       # every section
  * deno task bench memory restarts       # some of them
  * deno task bench peers --peer-sizes=100,1000
+ * deno task bench scale --scale-sizes=100,1000,5000,10000
+ * deno task bench nitroctl peers scale --write-docs   # docs/performance.md
  * deno task bench --json                # also the raw figures as JSON
  * deno task bench --help                # the sections and their options
  * ```
@@ -17,7 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Figure, formatFigure, warmDaemon } from "./common.ts";
+import { join } from "node:path";
+import { type Figure, formatFigure, ROOT, warmDaemon } from "./common.ts";
 import { memory, memoryFigures } from "./memory.ts";
 import { restarts, restartsFigures } from "./restarts.ts";
 import { ctlStartup, describe, TARGET_RATIO } from "./ctl_startup.ts";
@@ -25,6 +28,12 @@ import { logs, logsFigures } from "./logs.ts";
 import { peers, peersFigures, peersTable } from "./peers.ts";
 import { controlMemory, controlMemoryFigures } from "./control_memory.ts";
 import { readiness, readinessFigures } from "./readiness.ts";
+import { scale, scaleFigures, scalePanels, scaleTable } from "./scale.ts";
+import { chartSvg } from "./chart.ts";
+import { controlFlood, controlFloodFigures } from "./control_flood.ts";
+import { forkbomb, forkbombFigures } from "./forkbomb.ts";
+import { notifyFlood, notifyFloodFigures } from "./notify_flood.ts";
+import { replaceBlock, reportBlock, type ReportSection } from "./report.ts";
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -33,6 +42,10 @@ interface Outcome {
   lines: string[];
   ok: boolean;
   raw: unknown;
+  /** What it gives docs/performance.md, beyond its lines. */
+  report?: Partial<ReportSection>;
+  /** Files it gives docs/ (name → content). */
+  files?: Record<string, string>;
 }
 
 /** One section of the benchmark. */
@@ -103,6 +116,33 @@ const SECTIONS: Record<string, Section> = {
       return fromFigures(controlMemoryFigures(r), r);
     },
   },
+  flood: {
+    about:
+      "nitro under request floods: 64 clients pipelining waits that cannot finish (memory, no lockout), a list during 200 pipelined rescans on 3,000 services",
+    run: async () => {
+      const r = await controlFlood();
+      return fromFigures(controlFloodFigures(r), r);
+    },
+  },
+  "notify-flood": {
+    about:
+      "restart latency and RSS with 100 notify receivers that never read, against none (--restarts, --receivers)",
+    run: async (v) => {
+      const r = await notifyFlood({
+        restarts: num(v, "restarts"),
+        receivers: num(v, "receivers"),
+      });
+      return fromFigures(notifyFloodFigures(r), r);
+    },
+  },
+  forkbomb: {
+    about:
+      "nitro and C nitro under a fork bomb in a pids cgroup (max 200): lists answered, alive, how soon a victim runs again (root)",
+    run: async () => {
+      const r = await forkbomb({ seconds: 15 });
+      return fromFigures(forkbombFigures(r), r);
+    },
+  },
   readiness: {
     about:
       "UP after notification-fd with many services at once, and the cost of the readiness relays (--readiness-services)",
@@ -138,7 +178,7 @@ const SECTIONS: Record<string, Section> = {
   },
   peers: {
     about:
-      "boot, memory, status and restart beside runit, s6, supervisord, tini (--peer-sizes, --queries, --kills, --peers=nitro,s6,…)",
+      "boot, memory, status and restart beside C nitro ($NITRO_C_DIR), runit, s6, supervisord, tini (--peer-sizes, --queries, --kills, --peers=nitro,c,s6,…)",
     run: async (v) => {
       const r = await peers({
         sizes: list(v, "peer-sizes"),
@@ -155,6 +195,7 @@ const SECTIONS: Record<string, Section> = {
       );
       return {
         ...out,
+        report: { table: peersTable(r), lines: [...out.lines, ...queries] },
         lines: [
           peersTable(r),
           "",
@@ -165,6 +206,49 @@ const SECTIONS: Record<string, Section> = {
             `${a.peer} is absent: \`${a.install}\` adds it to the comparison`
           ),
         ],
+      };
+    },
+  },
+  scale: {
+    about:
+      "boot, memory, CPU, list, rescan, restart and shutdown of 100 to 10,000 services: nitro, s6, C nitro (to 498), runit and supervisord (to 1,000) (--scale-sizes, --scale-peers, --kills, --profile=DIR)",
+    run: async (v) => {
+      const r = await scale({
+        sizes: list(v, "scale-sizes"),
+        peers: v["scale-peers"]
+          ? String(v["scale-peers"]).split(",")
+          : undefined,
+        kills: num(v, "kills"),
+        profileDir: v.profile ? String(v.profile) : undefined,
+      });
+      const figures = scaleFigures(r.results);
+      const table = scaleTable(r.results);
+      const absent = r.absent.map((a) => `${a.peer} is absent: ${a.install}`);
+      const errors = r.results.filter((x) => x.error).map((x) =>
+        `${x.peer}, ${x.services} services: ${x.error}`
+      );
+      const svg = chartSvg(scalePanels(r.results), {
+        title: "Supervision costs against the number of services",
+        subtitle: "log–log: a cost that grows as N is a line of slope 1, " +
+          "as N² of slope 2; lower is better",
+      });
+      return {
+        lines: [
+          table,
+          "",
+          ...figures.map(formatFigure),
+          ...r.limits.map((l) => `limit: ${l}`),
+          ...absent,
+          ...errors,
+        ],
+        ok: figures.every((f) => f.ok !== false),
+        raw: r,
+        report: {
+          table,
+          image: { path: "performance.svg", alt: "each figure against N" },
+          lines: [...figures.map(formatFigure), ...absent],
+        },
+        files: { "performance.svg": svg },
       };
     },
   },
@@ -181,11 +265,16 @@ const { values, positionals } = parseArgs({
     runs: { type: "string", default: "60" },
     rounds: { type: "string", default: "25" },
     mb: { type: "string", default: "200" },
-    "peer-sizes": { type: "string", default: "100,1000" },
+    "peer-sizes": { type: "string", default: "100,500,1000" },
     queries: { type: "string", default: "15" },
-    kills: { type: "string", default: "5" },
+    kills: { type: "string", default: "20" },
+    "scale-sizes": { type: "string", default: "100,1000,5000,10000" },
+    "scale-peers": { type: "string" },
+    profile: { type: "string" },
+    "write-docs": { type: "boolean", default: false },
     peers: { type: "string" },
     "readiness-services": { type: "string", default: "200" },
+    receivers: { type: "string", default: "100" },
     "control-services": { type: "string", default: "500" },
     "path-services": { type: "string", default: "1000" },
     json: { type: "boolean", default: false },
@@ -209,15 +298,81 @@ for (const w of which) {
   }
 }
 
+/** `uptime`'s load averages, as the machine says them. */
+async function load(): Promise<string> {
+  try {
+    const out = await new Deno.Command("uptime", { stderr: "null" }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    return text.slice(text.indexOf("load average")) || text;
+  } catch {
+    return "unknown (no uptime)";
+  }
+}
+
 await warmDaemon();
+const startedAt = new Date();
+const loadBefore = await load();
 let ok = true;
 const raw: Record<string, unknown> = {};
+const sections: ReportSection[] = [];
+const files: Record<string, string> = {};
+const limits: string[] = [];
 for (const name of which) {
   console.log(`\n== ${name}: ${SECTIONS[name].about}`);
   const outcome = await SECTIONS[name].run(values);
   for (const line of outcome.lines) console.log(line);
   ok &&= outcome.ok;
   raw[name] = outcome.raw;
+  sections.push({
+    title: name,
+    about: SECTIONS[name].about,
+    lines: outcome.lines,
+    ...outcome.report,
+  });
+  Object.assign(files, outcome.files);
+  limits.push(
+    ...outcome.lines.filter((l) => l.startsWith("limit: ")).map((l) =>
+      l.slice("limit: ".length)
+    ),
+  );
 }
 if (values.json) console.log(JSON.stringify(raw, null, 2));
+if (values["write-docs"]) {
+  const docs = join(ROOT, "docs");
+  const page = join(docs, "performance.md");
+  const block = reportBlock({
+    command: ["deno task bench", ...Deno.args.filter((a) => a !== "--json")]
+      .join(" "),
+    date: startedAt.toISOString().slice(0, 16).replace("T", " "),
+    machine:
+      `${navigator.hardwareConcurrency} cores, ${Deno.build.os} ${Deno.osRelease()}, Deno ${Deno.version.deno}`,
+    load: { before: loadBefore, after: await load() },
+    limits,
+    sections,
+  });
+  let doc = "";
+  try {
+    doc = Deno.readTextFileSync(page);
+  } catch {
+    // A first run makes the page.
+  }
+  Deno.writeTextFileSync(page, replaceBlock(doc, block));
+  for (const [name, content] of Object.entries(files)) {
+    Deno.writeTextFileSync(join(docs, name), content);
+  }
+  // `deno fmt --check` checks them with the rest of the repository.
+  await new Deno.Command(Deno.execPath(), {
+    args: [
+      "fmt",
+      "--quiet",
+      page,
+      ...Object.keys(files).map((f) => join(docs, f)),
+    ],
+  }).output();
+  console.log(
+    `\nwrote ${
+      [page, ...Object.keys(files).map((f) => join(docs, f))].join(", ")
+    }`,
+  );
+}
 Deno.exit(ok ? 0 : 1);

@@ -76,6 +76,23 @@ Deno.test("update adds and moves names; replace and forget drop them", async () 
   }
 });
 
+Deno.test("replace indexes the directories as they are when first looked up", async () => {
+  const root = await tree();
+  try {
+    const index = new DirectoryIndex();
+    index.replace([["web", join(root, "web")], ["db", join(root, "db")]]);
+    // Replaced by another directory (another inode) after the scan.
+    Deno.removeSync(join(root, "alias"));
+    Deno.removeSync(join(root, "web"));
+    Deno.renameSync(join(root, "other"), join(root, "web"));
+    assert.deepEqual(await index.resolve(join(root, "web")), ["web"]);
+    assert.deepEqual(await index.resolve(join(root, "db")), ["db"]);
+    assert.equal(index.size, 2);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("pickService: the hint, else the only one, else the plain service", () => {
   assert.equal(pickService(["a@1", "a@2"], "a@2"), "a@2");
   assert.equal(pickService(["a@1", "a@2"], "b"), null);

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Children } from "../../src/daemon/children.ts";
-import { openFds, probeSelf } from "../../src/daemon/proc_probe.ts";
+import { probeSelf } from "../../src/daemon/proc_probe.ts";
 
 Deno.test("probeSelf: the script gets this process's pid as $1", async () => {
   const children = new Children();

@@ -287,8 +287,6 @@ export class FakeTree implements ServiceTree {
     return entries;
   }
 
-  forgetEntries(): void {}
-
   facts(dir: string, entries: Entries | null) {
     const d = this.#dirAt(dir);
     return factsFrom(entries, {
