@@ -60,7 +60,8 @@ export const PERMISSIONS = {
   "nitro-init": [LITE, NO_CONFIG, NO_CODE_CACHE, "--allow-all"],
   /**
    * The control tool: talks to a Unix socket (network access, for Deno) and
-   * resolves service paths. It cannot run processes or load libraries.
+   * resolves service paths. It cannot run processes or load libraries. Its
+   * own uid it needs to tell whether the socket is another user's.
    */
   nitroctl: [
     NO_CONFIG,
@@ -68,6 +69,7 @@ export const PERMISSIONS = {
     "--allow-write",
     "--allow-env",
     "--allow-net",
+    "--allow-sys=uid",
   ],
 } as const;
 

@@ -52,6 +52,8 @@ export interface CommandLine {
   replay: boolean;
   /** `-h`/`--help`: print usage and do nothing else. */
   help: boolean;
+  /** `--force`: talk to a socket of another user even as root. */
+  force: boolean;
 }
 
 /** What `init N` means; `q` re-reads the configuration as sysvinit's. */
@@ -114,6 +116,7 @@ async function parseNitroctl(args: string[]): Promise<CommandLine> {
     json: values.json ?? false,
     replay: values.replay ?? false,
     help: values.help ?? false,
+    force: values.force ?? false,
   };
   if (values.timeout !== undefined) {
     line.timeoutMs = parseSeconds(values.timeout) * 1000;
@@ -139,6 +142,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   replay: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  force: { type: "boolean" },
 } as const;
 
 /** The options and positional arguments of a command line. */
@@ -149,6 +153,7 @@ interface ParsedOptions {
     json?: boolean;
     replay?: boolean;
     help?: boolean;
+    force?: boolean;
   };
   positionals: string[];
 }
@@ -179,6 +184,7 @@ function simple(word: string): CommandLine {
     json: false,
     replay: false,
     help: false,
+    force: false,
   };
 }
 

@@ -8,7 +8,7 @@
 
 /** The text printed on a usage error (to stderr) or for `--help`. */
 export const USAGE =
-  `usage: nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]
+  `usage: nitroctl [-t SECONDS] [-v] [--json] [--force] COMMAND [SERVICE...]
 
 commands (no command: list):
   list, l [SERVICE...]         one line per service
@@ -39,6 +39,7 @@ options:
   -t SECONDS   give up after SECONDS (exit 3); also --timeout
   -v           print the state of each waited-for service, then each change
   --json       machine-readable output
+  --force      talk to a socket of another user (as root)
   --replay     with events: start with the retained history
 
 exit status: 0 ok, 1 ended FATAL, no pid or no process to signal,
