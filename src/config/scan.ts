@@ -6,6 +6,13 @@
  */
 
 import { basename, join } from "node:path";
+import {
+  closeSync,
+  constants as fs,
+  fstatSync,
+  openSync,
+  readSync,
+} from "node:fs";
 import type { SignalName } from "../protocol.ts";
 import {
   MANUAL_READINESS,
@@ -106,13 +113,82 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/** Read a small text file, or null if it is not there. */
-function readSmall(path: string): string | null {
+/** The files nitro reads an option from, and how many bytes of each. */
+export const OPTION_BYTES = {
+  "down-signal": 1,
+  "notification-fd": 64,
+} as const;
+
+/** A file holding an option. */
+export type OptionName = keyof typeof OPTION_BYTES;
+
+/** What reading an option file gave: its text, or why it was not read. */
+export interface OptionRead {
+  /** The first bytes of the file; null when absent or refused. */
+  text: string | null;
+  /** Why the file was refused (the service goes on as without it). */
+  problem: string | null;
+}
+
+const NO_OPTION: OptionRead = Object.freeze({ text: null, problem: null });
+
+/**
+ * Read the option file `name` of `dir` as C nitro does: at most
+ * {@link OPTION_BYTES} bytes, and only from a regular file. A symlink is
+ * followed only to a regular file; the file is opened non-blocking and
+ * without following a link, so a FIFO or a device put in its place between
+ * the look and the open neither blocks nitro nor feeds it endless bytes.
+ */
+export function readOption(
+  dir: string,
+  name: OptionName,
+  entries: Entries | null = null,
+): OptionRead {
+  if (entries !== null && !hasEntry(entries, name)) return NO_OPTION;
+  let path = join(dir, name);
   try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
+    let info = Deno.lstatSync(path);
+    if (info.isSymlink) {
+      path = Deno.realPathSync(path);
+      info = Deno.lstatSync(path);
+    }
+    if (!info.isFile) {
+      return { text: null, problem: `not a regular file (${kindOf(info)})` };
+    }
+    const fd = openSync(
+      path,
+      fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW | fs.O_NOCTTY,
+    );
+    try {
+      if (!fstatSync(fd).isFile()) {
+        return { text: null, problem: "not a regular file" };
+      }
+      const bytes = new Uint8Array(OPTION_BYTES[name]);
+      const n = readSync(fd, bytes, 0, bytes.length, 0);
+      return {
+        text: new TextDecoder().decode(bytes.subarray(0, n)),
+        problem: null,
+      };
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    // Gone since it was listed (or a dangling link): as if absent.
+    if (err instanceof Deno.errors.NotFound) return NO_OPTION;
+    const code = (err as { code?: string }).code;
+    if (code === "ENOENT") return NO_OPTION;
+    return { text: null, problem: `cannot be read: ${message(err)}` };
   }
+}
+
+/** What kind of file `info` is, for a message. */
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a file";
 }
 
 /**
@@ -171,16 +247,17 @@ export function hasEntry(entries: Entries, name: EntryName): boolean {
 }
 
 /**
- * Look at a service directory now: which scripts, which options. `entries`
- * is what the directory holds, when the caller knows it already (see
- * `src/daemon/entry_cache.ts`); the files named there are read now.
+ * Look at a service directory now: which scripts are there. `entries` is
+ * what the directory holds, when the caller knows it already (see
+ * `src/daemon/entry_cache.ts`). The option files are not read here: the
+ * supervisor reads each when it is needed ({@link readOption}); the facts
+ * carry their defaults.
  */
 export function probeFacts(
   dir: string,
   entries: Entries | null = listEntries(dir),
 ): ServiceFacts {
   return factsFrom(entries, {
-    read: (name) => readSmall(join(dir, name)),
     isExecutable: (name) => isExecutable(join(dir, name)),
     unreadable: () => unreadable(dir),
   });
@@ -203,8 +280,6 @@ export function unreadable(dir: string): string | null {
 
 /** How {@link factsFrom} reads the files of one service directory. */
 export interface FactsReader {
-  /** The text of the file `name`, or null if it cannot be read. */
-  read(name: EntryName): string | null;
   /** Whether `name` is an executable regular file. */
   isExecutable(name: EntryName): boolean;
   /** Why the directory cannot be listed (asked only when it could not). */
@@ -227,23 +302,19 @@ export function factsFrom(
       readiness: TIMER_READINESS,
     };
   }
-  // Only the files that are there: a failed read per absent file is
-  // wasted work at every decision.
-  const text = (name: EntryName) =>
-    hasEntry(entries, name) ? files.read(name) : null;
   return {
     unreadable: null,
     hasSetup: hasEntry(entries, "setup"),
     hasRun: hasEntry(entries, "run"),
     hasFinish: hasEntry(entries, "finish") && files.isExecutable("finish"),
     down: hasEntry(entries, "down"),
-    downSignal: downSignal(text("down-signal")),
-    readiness: readiness(text("notification-fd")),
+    downSignal: "SIGTERM",
+    readiness: TIMER_READINESS,
   };
 }
 
 /** `down-signal` names its signal by the first letter of its word. */
-function downSignal(text: string | null): SignalName {
+export function downSignal(text: string | null): SignalName {
   return (text !== null && signalOfLetter(text.charAt(0))) || "SIGTERM";
 }
 
@@ -265,10 +336,14 @@ export function readLogLink(
   entries: Entries | null = null,
 ): string | null {
   if (entries !== null && !hasEntry(entries, "log")) return null;
+  let name: string;
   try {
-    const name = basename(Deno.readLinkSync(join(dir, "log")));
-    return name === "" || name === "." || name === ".." ? null : name;
+    name = basename(Deno.readLinkSync(join(dir, "log")));
   } catch {
     return null;
   }
+  if (name === "" || name === "." || name === "..") return null;
+  // Named like a service or not at all: a target holding an escape
+  // sequence would reach the console in "log service X does not exist".
+  return nameProblem(name) === null ? name : null;
 }

@@ -14,8 +14,11 @@ import type { ServiceFacts } from "../core/service.ts";
 import {
   type Entries,
   isExecutable,
+  type OptionName,
+  type OptionRead,
   probeFacts,
   readLogLink,
+  readOption,
   type ScanResult,
   scanServiceDir,
 } from "../config/scan.ts";
@@ -62,8 +65,17 @@ export interface ServiceTree {
   entries(dir: string): Entries | null;
   /** Forget what is known of directories (they may have changed shape). */
   forgetEntries(): void;
-  /** The options a service directory holds, read now. */
+  /**
+   * What a service directory holds now: its scripts and the `down` file.
+   * The option files are left to {@link ServiceTree.option}.
+   */
   facts(dir: string, entries: Entries | null): ServiceFacts;
+  /**
+   * Read the option file `name` of `dir` now (bounded, regular files only):
+   * when C nitro does, `notification-fd` as `run` starts, `down-signal` as
+   * it is stopped.
+   */
+  option(dir: string, name: OptionName, entries: Entries | null): OptionRead;
   /** The name the `log` link of `dir` points at, or null. */
   logLink(dir: string, entries: Entries | null): string | null;
   /** Whether `path` is an executable regular file. */
@@ -184,6 +196,7 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
       entries: (dir) => cache.of(dir),
       forgetEntries: () => cache.clear(),
       facts: probeFacts,
+      option: (dir, name, entries) => readOption(dir, name, entries),
       logLink: readLogLink,
       isExecutable,
     },
