@@ -6,13 +6,6 @@
  */
 
 import { basename, join } from "node:path";
-import {
-  closeSync,
-  constants as fs,
-  fstatSync,
-  openSync,
-  readSync,
-} from "node:fs";
 import type { SignalName } from "../protocol.ts";
 import {
   MANUAL_READINESS,
@@ -134,10 +127,10 @@ const NO_OPTION: OptionRead = Object.freeze({ text: null, problem: null });
 
 /**
  * Read the option file `name` of `dir` as C nitro does: at most
- * {@link OPTION_BYTES} bytes, and only from a regular file. A symlink is
- * followed only to a regular file; the file is opened non-blocking and
- * without following a link, so a FIFO or a device put in its place between
- * the look and the open neither blocks nitro nor feeds it endless bytes.
+ * {@link OPTION_BYTES} bytes, and only from a regular file: a symlink is
+ * followed only to a regular file, never into a FIFO (which would block
+ * nitro) or a device (`/dev/zero`: endless bytes). Not `readTextFile`:
+ * that reads whatever size the file has.
  */
 export function readOption(
   dir: string,
@@ -155,28 +148,22 @@ export function readOption(
     if (!info.isFile) {
       return { text: null, problem: `not a regular file (${kindOf(info)})` };
     }
-    const fd = openSync(
-      path,
-      fs.O_RDONLY | fs.O_NONBLOCK | fs.O_NOFOLLOW | fs.O_NOCTTY,
-    );
-    try {
-      if (!fstatSync(fd).isFile()) {
-        return { text: null, problem: "not a regular file" };
-      }
-      const bytes = new Uint8Array(OPTION_BYTES[name]);
-      const n = readSync(fd, bytes, 0, bytes.length, 0);
-      return {
-        text: new TextDecoder().decode(bytes.subarray(0, n)),
-        problem: null,
-      };
-    } finally {
-      closeSync(fd);
+    // Deno's open has no O_NONBLOCK: a FIFO swapped in between the look
+    // and the open would block it. Only whoever may write the service
+    // directory can do that, and the look shuts out everyone else.
+    using file = Deno.openSync(path, { read: true });
+    if (!file.statSync().isFile) {
+      return { text: null, problem: "not a regular file" };
     }
+    const bytes = new Uint8Array(OPTION_BYTES[name]);
+    const n = file.readSync(bytes) ?? 0;
+    return {
+      text: new TextDecoder().decode(bytes.subarray(0, n)),
+      problem: null,
+    };
   } catch (err) {
     // Gone since it was listed (or a dangling link): as if absent.
     if (err instanceof Deno.errors.NotFound) return NO_OPTION;
-    const code = (err as { code?: string }).code;
-    if (code === "ENOENT") return NO_OPTION;
     return { text: null, problem: `cannot be read: ${message(err)}` };
   }
 }
