@@ -29,6 +29,7 @@ import { kill } from "./kill.ts";
 import { LogPipes } from "./pipes.ts";
 import type { RuntimeDir } from "./runtime_dir.ts";
 import { Spawner, type SpawnRequest } from "./spawn.ts";
+import { RunningRecords } from "./survivors.ts";
 
 /** Cancels a timer; calling it again, or after it fired, does nothing. */
 export type Cancel = () => void;
@@ -121,6 +122,20 @@ export interface Host {
   readonly console: Console;
   /** The environment scripts get (each also gets NITRO_SERVICE). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Where the running service processes are recorded, for a nitro started
+   * after a crash of this one (see survivors.ts); none without a runtime
+   * directory.
+   */
+  readonly running?: ProcessRecords;
+}
+
+/** The record of which service processes run. */
+export interface ProcessRecords {
+  /** `name`'s process `pid`, leading a session of its own, started. */
+  started(name: string, pid: number): void;
+  /** `name`'s process ended. */
+  ended(name: string): void;
 }
 
 /**
@@ -179,6 +194,9 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
     env,
     console: opts.console,
     pipes: opts.runtime === null ? noPipes : new LogPipes(opts.runtime),
+    running: opts.runtime === null
+      ? undefined
+      : new RunningRecords(opts.runtime.path, children),
     clock: {
       now: () => performance.now() - t0,
       after: (ms, fire) => {

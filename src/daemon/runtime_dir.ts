@@ -106,7 +106,18 @@ export function privateDirProblem(entry: Entry, uid: number): string | null {
 export function isLeftover(name: string, entry: Entry, uid: number): boolean {
   if (entry.uid !== uid) return false;
   return entry.kind === "fifo" ||
-    (entry.kind === "socket" && name === BIND_NAME);
+    (entry.kind === "socket" && name === BIND_NAME) ||
+    isRunningRecord(name, entry);
+}
+
+/**
+ * Whether the entry `name` is a record of a running service process
+ * (src/daemon/survivors.ts): a private regular file named `,NAME`. Kept at
+ * start, for the survivors of a crashed nitro to be found.
+ */
+export function isRunningRecord(name: string, entry: Entry): boolean {
+  return entry.kind === "file" && (entry.mode & 0o077) === 0 &&
+    name.length > 1 && name.startsWith(",");
 }
 
 /** Why `name` cannot name a FIFO in the runtime directory, or null. */
@@ -246,7 +257,7 @@ export class RuntimeDir {
             "which is not nitro's; remove it by hand",
         );
       }
-      leftovers.push(name);
+      if (!isRunningRecord(name, entry)) leftovers.push(name);
     }
     for (const name of leftovers) Deno.removeSync(join(path, name));
     return dir;

@@ -519,6 +519,7 @@ export class Supervisor {
     }, (wstatus) => this.#exited(e, pid, wstatus));
     e.pid = pid;
     e.group = pid; // Every script starts a session of its own.
+    this.#host.running?.started(name, pid);
     e.logger = logger;
     if (logger === null || logger === name) return;
     // A logger starts with the first service that writes into it.
@@ -529,6 +530,7 @@ export class Supervisor {
   #exited(e: Entry, pid: number, wstatus: number): void {
     this.reaps++;
     this.svReaps++;
+    if (e.pid === pid) this.#host.running?.ended(e.svc.name);
     if (e.pid !== pid || this.#services.get(e.svc.name) !== e) return;
     e.pid = null;
     guard(
