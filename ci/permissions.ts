@@ -66,6 +66,7 @@ export const PERMISSIONS = {
    * resolves service paths. It cannot run processes or load libraries.
    * `--unstable-net` gives it datagram sockets, for C nitro's control socket
    * and its replies (Deno 2.9 keeps them behind that flag).
+   * Its own uid it needs to tell whether the socket is another user's.
    */
   nitroctl: [
     NO_CONFIG,
@@ -74,6 +75,7 @@ export const PERMISSIONS = {
     "--allow-write",
     "--allow-env",
     "--allow-net",
+    "--allow-sys=uid",
   ],
 } as const;
 

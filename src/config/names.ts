@@ -31,9 +31,18 @@ export function nameProblem(name: string): string | null {
   // NUL cannot be passed to the OS at all.
   for (let i = 0; i < name.length; i++) {
     const code = name.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) {
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) {
       const hex = code.toString(16).padStart(2, "0");
       return `name contains the control character 0x${hex}`;
+    }
+    // Bidi overrides and isolates make a terminal show a name other than
+    // the one it is (a listed "web" that is really "bew").
+    if (
+      (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)
+    ) {
+      return `name contains the bidi control U+${
+        code.toString(16).toUpperCase()
+      }`;
     }
   }
   // A lone surrogate (JSON "\ud800"): it has no UTF-8 encoding at all.

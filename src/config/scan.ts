@@ -107,13 +107,76 @@ export function isExecutable(path: string): boolean {
   }
 }
 
-/** Read a small text file, or null if it is not there. */
-function readSmall(path: string): string | null {
+/** The files nitro reads an option from, and how many bytes of each. */
+export const OPTION_BYTES = {
+  "down-signal": 1,
+  "notification-fd": 64,
+} as const;
+
+/** A file holding an option. */
+export type OptionName = keyof typeof OPTION_BYTES;
+
+/** What reading an option file gave: its text, or why it was not read. */
+export interface OptionRead {
+  /** The first bytes of the file; null when absent or refused. */
+  text: string | null;
+  /** Why the file was refused (the service goes on as without it). */
+  problem: string | null;
+}
+
+const NO_OPTION: OptionRead = Object.freeze({ text: null, problem: null });
+
+/**
+ * Read the option file `name` of `dir` as C nitro does: at most
+ * {@link OPTION_BYTES} bytes, and only from a regular file: a symlink is
+ * followed only to a regular file, never into a FIFO (which would block
+ * nitro) or a device (`/dev/zero`: endless bytes). Not `readTextFile`:
+ * that reads whatever size the file has.
+ */
+export function readOption(
+  dir: string,
+  name: OptionName,
+  entries: Entries | null = null,
+): OptionRead {
+  if (entries !== null && !hasEntry(entries, name)) return NO_OPTION;
+  let path = join(dir, name);
   try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return null;
+    let info = Deno.lstatSync(path);
+    if (info.isSymlink) {
+      path = Deno.realPathSync(path);
+      info = Deno.lstatSync(path);
+    }
+    if (!info.isFile) {
+      return { text: null, problem: `not a regular file (${kindOf(info)})` };
+    }
+    // Deno's open has no O_NONBLOCK: a FIFO swapped in between the look
+    // and the open would block it. Only whoever may write the service
+    // directory can do that, and the look shuts out everyone else.
+    using file = Deno.openSync(path, { read: true });
+    if (!file.statSync().isFile) {
+      return { text: null, problem: "not a regular file" };
+    }
+    const bytes = new Uint8Array(OPTION_BYTES[name]);
+    const n = file.readSync(bytes) ?? 0;
+    return {
+      text: new TextDecoder().decode(bytes.subarray(0, n)),
+      problem: null,
+    };
+  } catch (err) {
+    // Gone since it was listed (or a dangling link): as if absent.
+    if (err instanceof Deno.errors.NotFound) return NO_OPTION;
+    return { text: null, problem: `cannot be read: ${message(err)}` };
   }
+}
+
+/** What kind of file `info` is, for a message. */
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a file";
 }
 
 /**
@@ -172,16 +235,17 @@ export function hasEntry(entries: Entries, name: EntryName): boolean {
 }
 
 /**
- * Look at a service directory now: which scripts, which options. `entries`
- * is what the directory holds, when the caller knows it already (see
- * `src/daemon/entry_cache.ts`); the files named there are read now.
+ * Look at a service directory now: which scripts are there. `entries` is
+ * what the directory holds, when the caller knows it already (see
+ * `src/daemon/entry_cache.ts`). The option files are not read here: the
+ * supervisor reads each when it is needed ({@link readOption}); the facts
+ * carry their defaults.
  */
 export function probeFacts(
   dir: string,
   entries: Entries | null = listEntries(dir),
 ): ServiceFacts {
   return factsFrom(entries, {
-    read: (name) => readSmall(join(dir, name)),
     isExecutable: (name) => isExecutable(join(dir, name)),
     unreadable: () => unreadable(dir),
   });
@@ -207,8 +271,6 @@ export const DIRECTORY_GONE = "service directory is gone";
 
 /** How {@link factsFrom} reads the files of one service directory. */
 export interface FactsReader {
-  /** The text of the file `name`, or null if it cannot be read. */
-  read(name: EntryName): string | null;
   /** Whether `name` is an executable regular file. */
   isExecutable(name: EntryName): boolean;
   /** Why the directory cannot be listed (asked only when it could not). */
@@ -231,23 +293,19 @@ export function factsFrom(
       readiness: TIMER_READINESS,
     };
   }
-  // Only the files that are there: a failed read per absent file is
-  // wasted work at every decision.
-  const text = (name: EntryName) =>
-    hasEntry(entries, name) ? files.read(name) : null;
   return {
     unreadable: null,
     hasSetup: hasEntry(entries, "setup"),
     hasRun: hasEntry(entries, "run"),
     hasFinish: hasEntry(entries, "finish") && files.isExecutable("finish"),
     down: hasEntry(entries, "down"),
-    downSignal: downSignal(text("down-signal")),
-    readiness: readiness(text("notification-fd")),
+    downSignal: "SIGTERM",
+    readiness: TIMER_READINESS,
   };
 }
 
 /** `down-signal` names its signal by the first letter of its word. */
-function downSignal(text: string | null): SignalName {
+export function downSignal(text: string | null): SignalName {
   return (text !== null && signalOfLetter(text.charAt(0))) || "SIGTERM";
 }
 
@@ -269,10 +327,14 @@ export function readLogLink(
   entries: Entries | null = null,
 ): string | null {
   if (entries !== null && !hasEntry(entries, "log")) return null;
+  let name: string;
   try {
-    const name = basename(Deno.readLinkSync(join(dir, "log")));
-    return name === "" || name === "." || name === ".." ? null : name;
+    name = basename(Deno.readLinkSync(join(dir, "log")));
   } catch {
     return null;
   }
+  if (name === "" || name === "." || name === "..") return null;
+  // Named like a service or not at all: a target holding an escape
+  // sequence would reach the console in "log service X does not exist".
+  return nameProblem(name) === null ? name : null;
 }

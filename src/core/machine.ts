@@ -396,7 +396,12 @@ class Transition {
   }
 
   private stopRun(state: "SHUTDOWN" | "RESTART"): void {
-    this.signal(this.s.facts.downSignal);
+    this.effects.push({
+      type: "signal",
+      signal: this.s.facts.downSignal,
+      group: false,
+      down: true,
+    });
     this.signal("SIGCONT");
     this.enter(state, this.now + KILL_AFTER_MS);
   }

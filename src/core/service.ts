@@ -127,7 +127,16 @@ export type Effect =
    * Send a signal to the current process, or to the whole process group of
    * the current (or, when none runs, the last) process.
    */
-  | { type: "signal"; signal: SignalName; group: boolean }
+  | {
+    type: "signal";
+    signal: SignalName;
+    group: boolean;
+    /**
+     * The service's down signal: the shell reads `down-signal` now and
+     * sends what it names (`signal` is what the facts last said).
+     */
+    down?: true;
+  }
   /** Tell the operator something went wrong (printed once per occurrence). */
   | { type: "warn"; message: string };
 

@@ -55,6 +55,8 @@ export interface CommandLine {
    * that command's help (`"command"`), and do nothing else.
    */
   help: false | "usage" | "command";
+  /** `--force`: talk to a socket of another user even as root. */
+  force: boolean;
   /** The word a command with an operand took: `completion zsh`. */
   operand?: string;
 }
@@ -116,6 +118,7 @@ async function parseNitroctl(args: string[]): Promise<CommandLine> {
     verbose: values.verbose === true,
     json: values.json === true,
     replay: values.replay === true,
+    force: values.force === true,
     help: values.help !== true
       ? false
       : word === undefined
@@ -225,6 +228,7 @@ function simple(word: string): CommandLine {
     json: false,
     replay: false,
     help: false,
+    force: false,
   };
 }
 

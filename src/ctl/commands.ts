@@ -342,6 +342,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "json", summary: "machine-readable output, errors included" },
   { name: "replay", summary: "with events: start with the retained history" },
   { name: "help", short: "h", summary: "print usage (of COMMAND, if given)" },
+  { name: "force", summary: "talk to a socket of another user (as root)" },
 ];
 
 /**

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { NitroClient } from "../client.ts";
+import { NitroClient, NitroError } from "../client.ts";
+import { socketPath } from "../config/socket_path.ts";
 import {
   asksForJson,
   type CommandLine,
@@ -18,6 +19,7 @@ import type { Shell } from "./commands.ts";
 import { invocation } from "./invocation.ts";
 import { type Output, stdio } from "./output.ts";
 import { runCommand } from "./run.ts";
+import { checkSocketOwner } from "./socket_owner.ts";
 import type { ServiceArgs } from "./services.ts";
 
 /** Longest delay `setTimeout` honours; longer `-t` values mean "no limit". */
@@ -63,7 +65,9 @@ export async function main(
   const work = async () => {
     const target = await serviceArgs(line.services);
     // $NITRO_SOCK, /etc/nitro.sock or the default, as the spec says.
-    client = await NitroClient.connect();
+    const path = socketPath();
+    checkSocketOwner(path, line.force, io.err);
+    client = await NitroClient.connect(path);
     if (client.server === "c") {
       // C nitro: C nitroctl's requests and output (paths resolved its way).
       const { runAgainstC } = await import("../spat/ctl.ts");
@@ -98,6 +102,14 @@ export async function main(
  * costs start-up time).
  */
 async function serviceArgs(args: string[]): Promise<ServiceArgs> {
+  // Deno decodes argv lossily: a U+FFFD stands for bytes that were not
+  // UTF-8, and sending it would name another service than the one typed.
+  const lossy = args.find((arg) => arg.includes("\uFFFD"));
+  if (lossy !== undefined) {
+    throw new NitroError("bad-name", "name is not valid UTF-8", {
+      service: lossy,
+    });
+  }
   if (!args.some(isPath)) return { services: args };
   const { resolveServices } = await import("./services.ts");
   return resolveServices(args, envVar("NITRO_SERVICE"));

@@ -13,6 +13,8 @@ export interface Output {
   err(line: string): void;
 }
 
+import { escapeLines } from "./escape.ts";
+
 const encoder = new TextEncoder();
 
 /** Write all of `text` to a synchronous writer (writes may be partial). */
@@ -36,8 +38,8 @@ function writeAllSync(
  * ```
  */
 export const stdio: Output = {
-  out: (line) => writeAllSync(Deno.stdout, line + "\n"),
-  err: (line) => writeAllSync(Deno.stderr, visible(line) + "\n"),
+  out: (line) => writeAllSync(Deno.stdout, escapeLines(line) + "\n"),
+  err: (line) => writeAllSync(Deno.stderr, escapeLines(line) + "\n"),
 };
 
 /**
@@ -50,10 +52,4 @@ export const stdio: Output = {
  * console.assert(visible("a\x1b[2Jb") === "a\\x1b[2Jb");
  * ```
  */
-export function visible(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\x00-\x08\x0b-\x1f\x7f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
+export const visible: (text: string) => string = escapeLines;

@@ -10,8 +10,8 @@
  * and its logger.
  *
  * A directory has changed when its device, inode or mtime has. Adding,
- * removing or renaming an entry moves the mtime; the contents of the files
- * are read afresh at every decision anyway (see `probeFacts`). A listing
+ * removing or renaming an entry moves the mtime; the contents of the option
+ * files are read when they are used (see `readOption`). A listing
  * taken while the directory's mtime is younger than {@link RACY_MS} is used
  * once and not kept: a change within the clock's resolution after it would
  * leave the mtime as it was (git's "racy" index entries).

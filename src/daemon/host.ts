@@ -14,8 +14,11 @@ import type { ServiceFacts } from "../core/service.ts";
 import {
   type Entries,
   isExecutable,
+  type OptionName,
+  type OptionRead,
   probeFacts,
   readLogLink,
+  readOption,
   type ScanResult,
   scanServiceDir,
 } from "../config/scan.ts";
@@ -27,6 +30,7 @@ import { LogPipes } from "./pipes.ts";
 import type { RuntimeDir } from "./runtime_dir.ts";
 import { Spawner, type SpawnRequest } from "./spawn.ts";
 import type { ThreadReserve } from "./thread_reserve.ts";
+import { RunningRecords } from "./survivors.ts";
 
 /** Cancels a timer; calling it again, or after it fired, does nothing. */
 export type Cancel = () => void;
@@ -61,8 +65,17 @@ export interface ServiceTree {
   scan(dir: string): ScanResult;
   /** Which entries nitro looks at `dir` holds now; null: it is gone. */
   entries(dir: string): Entries | null;
-  /** The options a service directory holds, read now. */
+  /**
+   * What a service directory holds now: its scripts and the `down` file.
+   * The option files are left to {@link ServiceTree.option}.
+   */
   facts(dir: string, entries: Entries | null): ServiceFacts;
+  /**
+   * Read the option file `name` of `dir` now (bounded, regular files only):
+   * when C nitro does, `notification-fd` as `run` starts, `down-signal` as
+   * it is stopped.
+   */
+  option(dir: string, name: OptionName, entries: Entries | null): OptionRead;
   /** The name the `log` link of `dir` points at, or null. */
   logLink(dir: string, entries: Entries | null): string | null;
   /** Whether `path` is an executable regular file. */
@@ -124,6 +137,20 @@ export interface Host {
   readonly notify: Notifier;
   /** The environment scripts get (each also gets NITRO_SERVICE). */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Where the running service processes are recorded, for a nitro started
+   * after a crash of this one (see survivors.ts); none without a runtime
+   * directory.
+   */
+  readonly running?: ProcessRecords;
+}
+
+/** The record of which service processes run. */
+export interface ProcessRecords {
+  /** `name`'s process `pid`, leading a session of its own, started. */
+  started(name: string, pid: number): void;
+  /** `name`'s process ended. */
+  ended(name: string): void;
 }
 
 /**
@@ -187,6 +214,9 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
     console: opts.console,
     notify: opts.notify ?? NOBODY_LISTENS,
     pipes: opts.runtime === null ? noPipes : new LogPipes(opts.runtime),
+    running: opts.runtime === null
+      ? undefined
+      : new RunningRecords(opts.runtime.path, children),
     clock: {
       now: () => performance.now() - t0,
       after: (ms, fire) => {
@@ -203,6 +233,7 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
       scan: scanServiceDir,
       entries: (dir) => cache.of(dir),
       facts: probeFacts,
+      option: (dir, name, entries) => readOption(dir, name, entries),
       logLink: readLogLink,
       isExecutable,
       stat: (path) =>

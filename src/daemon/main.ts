@@ -13,12 +13,13 @@ import { message, stackOf } from "../errors.ts";
 import { Children } from "./children.ts";
 import { ConsoleWriter } from "./console.ts";
 import { serveControl } from "./control.ts";
-import { type Console, realHost } from "./host.ts";
+import { type Console, realHost, sayInternal } from "./host.ts";
 import { inheritedFds } from "./inherited_fds.ts";
 import type { RuntimeDir } from "./runtime_dir.ts";
 import { NotifyDir } from "./notify_dir.ts";
 import { openFds } from "./proc_probe.ts";
 import { listenControl } from "./socket.ts";
+import { stopSurvivors } from "./survivors.ts";
 import type { Stdio } from "./supervisor.ts";
 import { LAST_WORDS_MS, type Pid1Duties, SystemShell } from "./system_shell.ts";
 import { consoleSink, ignoreJobControlStops } from "./job_control.ts";
@@ -162,6 +163,13 @@ export async function main(
   }
 
   keepGoingOnInternalErrors(out);
+  // A nitro killed outright left its services running: stop them before
+  // anything starts, or they would run twice.
+  try {
+    await stopSurvivors(runtime.path, out, children);
+  } catch (err) {
+    sayInternal(out, "survivors", err);
+  }
   const closeControl = async () => {
     ignoreSignals();
     stopReaping?.();

@@ -44,6 +44,13 @@ export interface Entry {
  */
 export const BIND_NAME = ",";
 
+/**
+ * Names of the records of running service processes (survivors.ts) begin
+ * with this: a service name holds no ",", so `,run,NAME` is never one of
+ * the names made from {@link BIND_NAME} for sockets.
+ */
+export const RECORD_PREFIX = ",run,";
+
 /** The runtime directory that belongs to the socket at `socket`. */
 export function runtimeDirFor(socket: string): string {
   return `${resolve(socket)}.d`;
@@ -109,7 +116,18 @@ export function isLeftover(name: string, entry: Entry, uid: number): boolean {
   // socket's bind, the notify directory's senders and links (notify_dir.ts).
   return entry.kind === "fifo" ||
     ((entry.kind === "socket" || entry.kind === "symlink") &&
-      name.startsWith(BIND_NAME));
+      name.startsWith(BIND_NAME) && !name.startsWith(RECORD_PREFIX)) ||
+    isRunningRecord(name, entry);
+}
+
+/**
+ * Whether the entry `name` is a record of a running service process
+ * (src/daemon/survivors.ts): a private regular file named `,run,NAME`. Kept
+ * at start, for the survivors of a crashed nitro to be found.
+ */
+export function isRunningRecord(name: string, entry: Entry): boolean {
+  return entry.kind === "file" && (entry.mode & 0o077) === 0 &&
+    name.length > RECORD_PREFIX.length && name.startsWith(RECORD_PREFIX);
 }
 
 /** Why `name` cannot name a FIFO in the runtime directory, or null. */
@@ -249,7 +267,7 @@ export class RuntimeDir {
             "which is not nitro's; remove it by hand",
         );
       }
-      leftovers.push(name);
+      if (!isRunningRecord(name, entry)) leftovers.push(name);
     }
     for (const name of leftovers) Deno.removeSync(join(path, name));
     return dir;

@@ -18,6 +18,7 @@ import {
   impossible,
   type Input,
   newService,
+  type Readiness,
   type Service,
 } from "../core/service.ts";
 import { writerStartsLogger } from "../core/logging.ts";
@@ -40,9 +41,12 @@ import {
 } from "../config/names.ts";
 import {
   DIRECTORY_GONE,
+  downSignal,
   type Entries,
   type FoundService,
   hasEntry,
+  type OptionName,
+  readiness,
 } from "../config/scan.ts";
 import { message } from "../errors.ts";
 import type { EventHistory } from "./history.ts";
@@ -461,10 +465,29 @@ export class Supervisor {
       const input = queue.shift()!;
       if (input.type !== "ready" && input.type !== "spawn-failed") {
         e.entries = this.#host.tree.entries(e.dir);
-        e.svc = { ...e.svc, facts: this.#host.tree.facts(e.dir, e.entries) };
+        // The option files keep what was read last: they are read again
+        // only when they matter (`run` starting, the service stopped).
+        const { downSignal, readiness } = e.svc.facts;
+        e.svc = {
+          ...e.svc,
+          facts: {
+            ...this.#host.tree.facts(e.dir, e.entries),
+            downSignal,
+            readiness,
+          },
+        };
       }
       const now = this.now();
-      const { service, effects, events, notices } = step(e.svc, input, now);
+      let { service, effects, events, notices } = step(e.svc, input, now);
+      if (effects.some((x) => x.type === "spawn" && x.script === "run")) {
+        // `run` starts: how it becomes ready is as notification-fd says
+        // now. If that changed, decide again (the core is pure).
+        const fresh = readiness(this.#option(e, "notification-fd"));
+        if (!sameReadiness(fresh, e.svc.facts.readiness)) {
+          e.svc = { ...e.svc, facts: { ...e.svc.facts, readiness: fresh } };
+          ({ service, effects, events, notices } = step(e.svc, input, now));
+        }
+      }
       e.svc = service;
       let next = 0;
       // A `run` that could not start was never STARTING, on the wire.
@@ -501,8 +524,14 @@ export class Supervisor {
         return null;
       case "signal": {
         const target = effect.group ? -(e.pid ?? e.group ?? 0) : e.pid;
+        let signal = effect.signal;
+        if (effect.down) {
+          // As C nitro: down-signal is read when the service is stopped.
+          signal = downSignal(this.#option(e, "down-signal"));
+          e.svc = { ...e.svc, facts: { ...e.svc.facts, downSignal: signal } };
+        }
         // Gone already? Its exit is on the way.
-        if (target) this.#host.processes.signal(target, effect.signal);
+        if (target) this.#host.processes.signal(target, signal);
         return null;
       }
       case "spawn":
@@ -515,6 +544,18 @@ export class Supervisor {
       default:
         impossible("effect", effect);
     }
+  }
+
+  /**
+   * The text of the option file `name` of `e`, read now; a refused file is
+   * said on the console and counts as absent.
+   */
+  #option(e: Entry, name: OptionName): string | null {
+    const { text, problem } = this.#host.tree.option(e.dir, name, e.entries);
+    if (problem !== null) {
+      this.#say(`${e.svc.name}: ${name}: ${problem}; ignored`);
+    }
+    return text;
   }
 
   #spawn(e: Entry, script: string, args: string[]): void {
@@ -540,6 +581,7 @@ export class Supervisor {
     }, (wstatus) => this.#exited(e, pid, wstatus));
     e.pid = pid;
     e.group = pid; // Every script starts a session of its own.
+    this.#host.running?.started(name, pid);
     e.logger = logger;
     if (logger === null || logger === name) return;
     // A logger starts with the first service that writes into it.
@@ -550,6 +592,7 @@ export class Supervisor {
   #exited(e: Entry, pid: number, wstatus: number): void {
     this.reaps++;
     this.svReaps++;
+    if (e.pid === pid) this.#host.running?.ended(e.svc.name);
     if (e.pid !== pid || this.#services.get(e.svc.name) !== e) return;
     e.pid = null;
     guard(
@@ -691,4 +734,10 @@ export class Supervisor {
 function stopped(e: Entry): boolean {
   return e.svc.running === null &&
     (e.svc.state === "DOWN" || e.svc.state === "FATAL");
+}
+
+/** Whether two readiness settings are the same. */
+function sameReadiness(a: Readiness, b: Readiness): boolean {
+  return a.kind === b.kind &&
+    (a.kind !== "fd" || (b.kind === "fd" && a.fd === b.fd));
 }

@@ -76,6 +76,24 @@ Deno.test("invalid names: every C0 control character and DEL", () => {
   assert.equal(nameProblem("café@tty1 ✓"), null);
 });
 
+Deno.test("invalid names: C1 controls and bidi overrides or isolates", () => {
+  for (let code = 0x80; code <= 0x9f; code++) {
+    const hex = code.toString(16);
+    assert.equal(
+      nameProblem(`a${String.fromCharCode(code)}b`),
+      `name contains the control character 0x${hex}`,
+    );
+  }
+  for (const code of [0x202a, 0x202b, 0x202c, 0x202d, 0x202e]) {
+    assert.match(nameProblem(`a${String.fromCharCode(code)}b`)!, /bidi/);
+  }
+  for (const code of [0x2066, 0x2067, 0x2068, 0x2069]) {
+    assert.match(nameProblem(`tpl@${String.fromCharCode(code)}`)!, /bidi/);
+  }
+  // Their neighbours are ordinary text.
+  assert.equal(nameProblem("a b c⁥d⁪e"), null);
+});
+
 Deno.test("invalid names: invalid UTF-8 (lone surrogates)", () => {
   assert.equal(nameProblem("a\ud800b"), "name is not valid UTF-8");
   assert.equal(nameProblem("\udc00"), "name is not valid UTF-8");

@@ -84,6 +84,11 @@ function signal(sig: SignalName, group = false): Effect {
   return { type: "signal", signal: sig, group };
 }
 
+/** The down signal the facts name; the shell reads `down-signal` anew. */
+function downSignal(sig: SignalName): Effect {
+  return { type: "signal", signal: sig, group: false, down: true };
+}
+
 /** A run stopped on request: what it left in its process group is killed. */
 const LEFTOVERS = signal("SIGKILL", true);
 
@@ -383,7 +388,7 @@ Deno.test("a crash loop costs at most one start per 2 s", () => {
 
 Deno.test("down: down-signal then SIGCONT, SHUTDOWN, DOWN on exit", () => {
   const m = upService();
-  assert.deepEqual(m.down(3000), [signal("SIGTERM"), signal("SIGCONT")]);
+  assert.deepEqual(m.down(3000), [downSignal("SIGTERM"), signal("SIGCONT")]);
   assert.equal(m.state, "SHUTDOWN");
   assert.equal(m.s.wantUp, false);
   assert.equal(m.s.deadline, 3000 + KILL_AFTER_MS);
@@ -397,13 +402,13 @@ Deno.test("down: down-signal then SIGCONT, SHUTDOWN, DOWN on exit", () => {
 
 Deno.test("down uses the down-signal of the facts", () => {
   const m = upService({ downSignal: "SIGHUP" });
-  assert.deepEqual(m.down(3000), [signal("SIGHUP"), signal("SIGCONT")]);
+  assert.deepEqual(m.down(3000), [downSignal("SIGHUP"), signal("SIGCONT")]);
 });
 
 Deno.test("down while STARTING signals like UP", () => {
   const m = new Sim({ downSignal: "SIGQUIT" });
   m.up(0);
-  assert.deepEqual(m.down(100), [signal("SIGQUIT"), signal("SIGCONT")]);
+  assert.deepEqual(m.down(100), [downSignal("SIGQUIT"), signal("SIGCONT")]);
   assert.equal(m.state, "SHUTDOWN");
 });
 
@@ -518,7 +523,7 @@ Deno.test("down twice while SHUTDOWN changes nothing", () => {
 
 Deno.test("restart UP: signal, RESTART, start at once on exit", () => {
   const m = upService({ downSignal: "SIGUSR1" });
-  assert.deepEqual(m.restart(3000), [signal("SIGUSR1"), signal("SIGCONT")]);
+  assert.deepEqual(m.restart(3000), [downSignal("SIGUSR1"), signal("SIGCONT")]);
   assert.equal(m.state, "RESTART");
   assert.equal(m.s.deadline, 10_000);
   assert.deepEqual(m.killed(10, 3100), [LEFTOVERS, spawn("run")]);

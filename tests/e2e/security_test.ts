@@ -27,46 +27,12 @@ import {
 } from "../helpers/nitro.ts";
 import { readOr, request, runNitro, sh, within } from "../helpers/daemon.ts";
 import { type CommandResult, exists, runCommand } from "../helpers/common.ts";
+import { asTestUser, TEST_USER, testUser } from "../helpers/test_user.ts";
 
-const USER = "nitro-test";
+const USER = TEST_USER;
 
 function run(cmd: string, args: string[]): Promise<CommandResult> {
   return runCommand(cmd, { args });
-}
-
-/**
- * The uid of the test user, made if missing. Parallel test files may race
- * to make it: useradd then says it exists (9) or that /etc/passwd is
- * locked (10); either way, look again.
- */
-async function testUser(): Promise<number | string> {
-  if (Deno.uid() !== 0) return "needs root";
-  let uid = -1;
-  try {
-    await eventually(
-      async () => {
-        const id = await run("id", ["-u", USER]);
-        if (id.code === 0) {
-          uid = Number(id.stdout.trim());
-          return true;
-        }
-        const add = await run("useradd", [
-          "--system",
-          "--no-create-home",
-          "--shell",
-          "/usr/sbin/nologin",
-          USER,
-        ]);
-        if (![0, 9, 10].includes(add.code)) throw new Error(add.stderr);
-        return false;
-      },
-      20_000,
-      `user ${USER}`,
-    );
-  } catch (err) {
-    return `cannot make user ${USER}: ${(err as Error).message}`;
-  }
-  return uid;
 }
 
 const user = await testUser();
@@ -74,10 +40,7 @@ const skip = typeof user === "string" ? user : null;
 if (skip !== null) console.warn(`security_test: skipped (${skip})`);
 const uid = typeof user === "number" ? user : -1;
 
-/** Run `argv` as the test user. */
-function asUser(...argv: string[]): Promise<CommandResult> {
-  return run("runuser", ["-u", USER, "--", ...argv]);
-}
+const asUser = asTestUser;
 
 /**
  * Run `fn` on a fresh temporary directory the test user can look into

@@ -17,6 +17,8 @@ import {
   type EntryName,
   factsFrom,
   hasEntry,
+  type OptionName,
+  type OptionRead,
 } from "../../src/config/scan.ts";
 import { SYS } from "../../src/config/names.ts";
 import { exitedStatus, signaledStatus } from "../../src/core/exit_status.ts";
@@ -290,13 +292,26 @@ export class FakeTree implements ServiceTree {
   facts(dir: string, entries: Entries | null) {
     const d = this.#dirAt(dir);
     return factsFrom(entries, {
-      read: (name: EntryName) => {
-        const v = d?.[name];
-        return typeof v === "string" ? v : v ? "" : null;
-      },
       isExecutable: (name: EntryName) => d?.[name] === true,
       unreadable: () => this.denied.get(basename(dir)) ?? null,
     });
+  }
+
+  /** Every option file read, in order: `web/down-signal`. */
+  readonly optionReads: string[] = [];
+  /** Option files refused as a real tree would (`web/down-signal`). */
+  readonly badOptions: Map<string, string> = new Map();
+
+  option(dir: string, name: OptionName, entries: Entries | null): OptionRead {
+    if (entries !== null && !hasEntry(entries, name)) {
+      return { text: null, problem: null };
+    }
+    const key = `${basename(dir)}/${name}`;
+    this.optionReads.push(key);
+    const problem = this.badOptions.get(key);
+    if (problem !== undefined) return { text: null, problem };
+    const v = this.#dirAt(dir)?.[name];
+    return { text: typeof v === "string" ? v : null, problem: null };
   }
 
   logLink(dir: string, entries: Entries | null): string | null {

@@ -196,6 +196,8 @@ export class Nitro {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // A nitro may be started again (after a crash): this run has not ended.
+    this.#ended = false;
     this.exitStatus = this.#child.status;
     this.exitStatus.then(() => this.#ended = true);
     this.#reading = [

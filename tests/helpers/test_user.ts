@@ -7,7 +7,7 @@
  */
 
 import { eventually } from "./nitro.ts";
-import { runCommand } from "./common.ts";
+import { type CommandResult, runCommand } from "./common.ts";
 
 /** Its name. */
 export const TEST_USER = "nitro-test";
@@ -48,4 +48,9 @@ export async function testUser(): Promise<number | string> {
     return `cannot make user ${TEST_USER}: ${(err as Error).message}`;
   }
   return uid;
+}
+
+/** Run `argv` as the test user. */
+export function asTestUser(...argv: string[]): Promise<CommandResult> {
+  return runCommand("runuser", { args: ["-u", TEST_USER, "--", ...argv] });
 }
