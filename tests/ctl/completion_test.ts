@@ -154,8 +154,10 @@ Deno.test("completion: zsh loads through compinit in a pty and completes command
     ["nitroctl r", ["fast-restart"]],
     ["nitroctl p", ["pause"]],
     ["nitroctl --j", ["--json"]],
-    // nitro's own offers -t and -v; this one the long forms, --json, -h.
+    // nitro's own offers -t and -v; this one the long forms, --json, -h,
+    // --force.
     ["nitroctl -", [
+      "--force",
       "--help",
       "--json",
       "--timeout",
