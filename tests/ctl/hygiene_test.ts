@@ -18,13 +18,13 @@ import {
   FakeDaemon,
   status,
 } from "../helpers/fake_daemon.ts";
-import { REPO_ROOT } from "../helpers/common.ts";
+import { REPO_ROOT, runCommand } from "../helpers/common.ts";
 import { testUser } from "../helpers/test_user.ts";
 
 const CLI = `${REPO_ROOT}cli/nitroctl.ts`;
 
 /** Run nitroctl on `sock` with raw byte arguments; killed after 30 s. */
-async function nitroctl(sock: string, args: (string | Uint8Array)[]) {
+function nitroctl(sock: string, args: (string | Uint8Array)[]) {
   // Deno.Command takes strings only: bytes that are not UTF-8 go through a
   // shell's $'\xff' instead.
   const quoted = args.map((a) =>
@@ -34,7 +34,7 @@ async function nitroctl(sock: string, args: (string | Uint8Array)[]) {
         [...a].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")
       }'`
   );
-  const child = new Deno.Command("bash", {
+  return runCommand("bash", {
     args: [
       "-c",
       `exec "$0" run ${PERMISSIONS.nitroctl.join(" ")} ${CLI} ${
@@ -43,22 +43,8 @@ async function nitroctl(sock: string, args: (string | Uint8Array)[]) {
       Deno.execPath(),
     ],
     env: { NITRO_SOCK: sock, NITRO_SERVICE: "" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    const out = await child.output();
-    const decoder = new TextDecoder();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+    killAfterMs: 30_000,
+  });
 }
 
 /** What a terminal would act on: C0 but tab and newline, DEL, C1, bidi. */

@@ -8,7 +8,11 @@
 
 import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import { type CNitro, cNitro, isBuilt } from "../helpers/c_nitro.ts";
-import { REPO_ROOT } from "../helpers/common.ts";
+import {
+  type CommandResult,
+  REPO_ROOT,
+  runCommand,
+} from "../helpers/common.ts";
 import { eventually } from "../helpers/nitro.ts";
 
 /** The C nitro of this process, or the reason there is none. */
@@ -23,13 +27,7 @@ export async function cNitroOrSkip(): Promise<CNitro | null> {
 export type Files = Record<string, string>;
 
 /** What a run of a nitroctl printed and how it exited. */
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const decoder = new TextDecoder();
+export type Run = CommandResult;
 
 /** Our nitroctl, with exactly the permissions of ci/permissions.ts. */
 export const OUR_NITROCTL = [
@@ -129,31 +127,18 @@ export class RunningCNitro implements AsyncDisposable {
 }
 
 /** Run a program to completion (killed after 30 s, so a hang fails). */
-export async function run(
+export function run(
   program: string,
   args: string[],
   sock: string,
   cwd?: string,
 ): Promise<Run> {
-  const child = new Deno.Command(program, {
+  return runCommand(program, {
     args,
     cwd,
     env: { ...RUN_ENV, NITRO_SOCK: sock },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  try {
-    const out = await child.output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+    killAfterMs: 30_000,
+  });
 }
 
 /**

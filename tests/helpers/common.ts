@@ -101,18 +101,32 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Run `cmd` to its end, stdin on /dev/null, and decode what it printed. */
+/**
+ * Run `cmd` to its end, stdin on /dev/null, and decode what it printed.
+ * With `killAfterMs` it is killed (SIGKILL) after that long, so a hang
+ * fails the test instead of holding it.
+ */
 export async function runCommand(
   cmd: string,
-  options: Omit<Deno.CommandOptions, "stdin" | "stdout" | "stderr"> = {},
+  options: Omit<Deno.CommandOptions, "stdin" | "stdout" | "stderr"> & {
+    killAfterMs?: number;
+  } = {},
 ): Promise<CommandResult> {
-  const out = await new Deno.Command(cmd, {
-    ...options,
+  const { killAfterMs, ...rest } = options;
+  const child = new Deno.Command(cmd, {
+    ...rest,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  return decodeOutput(out);
+  }).spawn();
+  const timer = killAfterMs === undefined
+    ? undefined
+    : setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  try {
+    return decodeOutput(await child.output());
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A finished command's status and output, decoded as text. */
