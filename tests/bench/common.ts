@@ -7,7 +7,11 @@
  */
 
 import { join } from "node:path";
-import { descendantsOf, strayFds } from "../helpers/nitro.ts";
+import {
+  descendantsOf,
+  type ServiceFiles,
+  strayFds,
+} from "../helpers/nitro.ts";
 import { procStat, REPO_ROOT } from "../helpers/common.ts";
 import { PERMISSIONS } from "../../ci/permissions.ts";
 
@@ -21,6 +25,18 @@ export type { ServiceFiles } from "../helpers/nitro.ts";
 
 /** Root of the repository. */
 export const ROOT: string = REPO_ROOT;
+
+/** A `run` that sleeps and dies of the first signal. */
+export const SLEEP = "#!/bin/sh\nexec sleep 1000\n";
+
+/** `count` services that stay DOWN: s0000, s0001, … */
+export function downServices(count: number): Record<string, ServiceFiles> {
+  const services: Record<string, ServiceFiles> = {};
+  for (let i = 0; i < count; i++) {
+    services[`s${String(i).padStart(4, "0")}`] = { run: SLEEP, down: "" };
+  }
+  return services;
+}
 
 /**
  * Run the daemon once (`nitro --help` loads all of its modules), so that

@@ -20,12 +20,13 @@
 
 import { parseArgs } from "node:util";
 import {
+  downServices,
   type Figure,
   mb,
   Nitro,
   printFigure,
   rssKb,
-  type ServiceFiles,
+  SLEEP,
   sleep,
 } from "./common.ts";
 
@@ -49,17 +50,6 @@ export interface ControlFloodResult {
   listDuringRescansMs: number;
   /** The same request at rest, ms. */
   listQuietMs: number;
-}
-
-const SLEEP = "#!/bin/sh\nexec sleep 1000\n";
-
-/** `count` services that stay DOWN: s0000, s0001, … */
-function downServices(count: number): Record<string, ServiceFiles> {
-  const services: Record<string, ServiceFiles> = {};
-  for (let i = 0; i < count; i++) {
-    services[`s${String(i).padStart(4, "0")}`] = { run: SLEEP, down: "" };
-  }
-  return services;
 }
 
 function closeQuietly(conn: Deno.Conn): void {

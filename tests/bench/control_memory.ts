@@ -19,8 +19,16 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Figure, mb, Nitro, printFigure, rssKb, sleep } from "./common.ts";
-import type { ServiceFiles } from "../helpers/nitro.ts";
+import {
+  downServices,
+  type Figure,
+  mb,
+  Nitro,
+  printFigure,
+  rssKb,
+  SLEEP,
+  sleep,
+} from "./common.ts";
 
 /** Figures of one run. */
 export interface ControlMemoryResult {
@@ -44,17 +52,6 @@ export interface ControlMemoryResult {
   restartWithPathsMs: number;
   /** Kill → running again with nothing else going on, ms. */
   restartQuietMs: number;
-}
-
-const SLEEP = "#!/bin/sh\nexec sleep 1000\n";
-
-/** `count` services that stay DOWN: s0000, s0001, … */
-function downServices(count: number): Record<string, ServiceFiles> {
-  const services: Record<string, ServiceFiles> = {};
-  for (let i = 0; i < count; i++) {
-    services[`s${String(i).padStart(4, "0")}`] = { run: SLEEP, down: "" };
-  }
-  return services;
 }
 
 /** Whether nitro closed `conn` (a write fails; blank lines are ignored). */
