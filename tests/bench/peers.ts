@@ -25,6 +25,7 @@ import {
   PEER_KEYS,
   type PeerResult,
   SELF,
+  timeCommand,
 } from "./supervisors.ts";
 
 export type { PeerResult };
@@ -35,23 +36,6 @@ export interface PeersResult {
   absent: { peer: string; install: string }[];
   /** Median wall time of an empty `deno run` with nitroctl's flags, ms. */
   denoFloorMs: number | null;
-}
-
-/** Time one command to its end (its output discarded); null if it failed. */
-async function timeCommand(
-  argv: string[],
-  env: Record<string, string>,
-): Promise<number | null> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  const ms = performance.now() - t0;
-  return out.success ? ms : null;
 }
 
 /** Median wall time of an empty `deno run` (nitroctl's floor), ms. */

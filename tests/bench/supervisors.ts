@@ -406,7 +406,7 @@ async function until(
 }
 
 /** Time one command to its end (its output discarded); null if it failed. */
-async function timeCommand(
+export async function timeCommand(
   argv: string[],
   env: Record<string, string>,
 ): Promise<number | null> {
