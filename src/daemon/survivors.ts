@@ -19,6 +19,7 @@ import { join } from "node:path";
 import type { Console } from "./host.ts";
 import type { Children } from "./children.ts";
 import { kill } from "./kill.ts";
+import { probeProc } from "./proc_probe.ts";
 import { isRunningRecord, lstatEntry, RECORD_PREFIX } from "./runtime_dir.ts";
 import { KILL_AFTER_MS } from "../core/service.ts";
 
@@ -62,27 +63,14 @@ export async function readStats(
 ): Promise<Map<number, ProcStat>> {
   const stats = new Map<number, ProcStat>();
   if (pids.length === 0) return stats;
-  let text = "";
-  try {
-    const child = new Deno.Command("/bin/sh", {
-      args: [
-        "-c",
-        'for p; do { read -r s; } </proc/"$p"/stat 2>/dev/null && echo "$s"; done',
-        "sh",
-        ...pids.map(String),
-      ],
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    const status = children.track(child);
-    text = await new Response(child.stdout).text();
-    await status;
-  } catch {
-    return stats;
-  }
-  for (const line of text.split("\n")) {
+  // Each line read whole, or not at all (the process is gone).
+  const answer = await probeProc(
+    'for p; do { read -r s; } </proc/"$p"/stat 2>/dev/null && echo "$s"; done',
+    pids.map(String),
+    children,
+  );
+  if (answer === null) return stats;
+  for (const line of answer.text.split("\n")) {
     const pid = Number(line.slice(0, line.indexOf(" ")));
     const stat = parseProcStat(line);
     if (stat !== null && Number.isInteger(pid)) stats.set(pid, stat);

@@ -1,14 +1,15 @@
 /**
  * Looking at nitro's own /proc entries through a short shell script:
  * `probeSelf` hands the script nitro's pid and returns its output (null if
- * it fails), `openFds` counts nitro's open descriptors, not the probe's.
+ * it fails), `probeProc` hands it any arguments and returns its output
+ * with its exit status, `openFds` counts nitro's open descriptors, not the probe's.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { Children } from "../../src/daemon/children.ts";
-import { probeSelf } from "../../src/daemon/proc_probe.ts";
+import { probeProc, probeSelf } from "../../src/daemon/proc_probe.ts";
 
 Deno.test("probeSelf: the script gets this process's pid as $1", async () => {
   const children = new Children();
@@ -20,6 +21,15 @@ Deno.test("probeSelf: a failing script gives null, not its partial output", asyn
   assert.equal(await probeSelf("echo part; exit 3", new Children()), null);
 });
 
+Deno.test("probeProc: the script gets the arguments, and its output comes with its status", async () => {
+  const children = new Children();
+  assert.deepEqual(
+    await probeProc('echo "$#:$1:$2"; exit 4', ["a b", "c"], children),
+    { text: "2:a b:c\n", wstatus: 4 << 8 },
+  );
+  assert.equal(children.size, 0, "the probe was reaped");
+});
+
 // In a process of its own: under `deno test --parallel` other test modules
 // open and close descriptors in this one while it counts.
 Deno.test("openFds: counts this process's descriptors, one more per open file", async () => {
@@ -29,6 +39,9 @@ Deno.test("openFds: counts this process's descriptors, one more per open file", 
     const { openFds } = await import(${JSON.stringify(module.href)});
     const { Children } = await import(${JSON.stringify(children.href)});
     const c = new Children();
+    // The first child makes Deno open descriptors of its own for waiting
+    // on children, perhaps after the probe has listed them: warm up first.
+    await openFds(c);
     const before = await openFds(c);
     const file = await Deno.open("/dev/null");
     const during = await openFds(c);
