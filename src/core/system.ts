@@ -214,6 +214,15 @@ export function bootOrder(names: Iterable<string>): string[] {
   );
 }
 
+/** The effect that runs SYS/`script`, without a time limit unless given. */
+function run(
+  script: SysScript,
+  args: string[] = [],
+  limitMs: number | null = null,
+): SystemEffect {
+  return { type: "run", script, args, limitMs };
+}
+
 /** Advance the system by one input. Inputs that do not apply are ignored. */
 export function stepSystem(
   system: System,
@@ -229,15 +238,11 @@ export function stepSystem(
       s.waiting = null;
       if (input.hasSetup) {
         s.phase = "setup";
-        effects.push({ type: "event", state: "SETUP" }, {
-          type: "announce",
-          state: "SETUP",
-        }, {
-          type: "run",
-          script: "setup",
-          args: [],
-          limitMs: null,
-        });
+        effects.push(
+          { type: "event", state: "SETUP" },
+          { type: "announce", state: "SETUP" },
+          run("setup"),
+        );
       } else {
         s.phase = "running";
         effects.push({ type: "start-services" });
@@ -262,15 +267,11 @@ export function stepSystem(
       if (input.hasFinish) {
         s.phase = "finish";
         // C nitro runs SYS/finish as the finish of a one-shot SYS.
-        effects.push({ type: "event", state: "SHUTDOWN" }, {
-          type: "announce",
-          state: "ONESHOT",
-        }, {
-          type: "run",
-          script: "finish",
-          args: ["0", "0", input.mode],
-          limitMs: SYSTEM_SCRIPT_LIMIT_MS,
-        });
+        effects.push(
+          { type: "event", state: "SHUTDOWN" },
+          { type: "announce", state: "ONESHOT" },
+          run("finish", ["0", "0", input.mode], SYSTEM_SCRIPT_LIMIT_MS),
+        );
       } else {
         s.phase = "services";
         effects.push({ type: "stop-services" });
@@ -294,12 +295,7 @@ export function stepSystem(
     case "killed":
       if (s.phase !== "killing") break;
       s.phase = "final";
-      effects.push({
-        type: "run",
-        script: "final",
-        args: [s.mode],
-        limitMs: SYSTEM_SCRIPT_LIMIT_MS,
-      });
+      effects.push(run("final", [s.mode], SYSTEM_SCRIPT_LIMIT_MS));
       break;
     case "final-ended":
       if (s.phase !== "final") break;
@@ -313,7 +309,7 @@ export function stepSystem(
       s.phase = "fatal";
       say(input.problem);
       if (input.hasFatal) {
-        effects.push({ type: "run", script: "fatal", args: [], limitMs: null });
+        effects.push(run("fatal"));
       } else {
         exitFatal(s, effects);
       }
