@@ -110,14 +110,19 @@ export async function listenControl(path: string): Promise<ControlSocket> {
   return { listener, runtime };
 }
 
-/** Whether something accepts connections on `path`. */
+/**
+ * Whether something listens on `path`. Only a refused connection means a
+ * stale socket: C nitro's socket is a datagram one, which a stream connect
+ * finds alive but of the wrong type (EPROTOTYPE), and must not be removed.
+ */
 async function isLive(path: string): Promise<boolean> {
   try {
     const conn = await Deno.connect({ transport: "unix", path });
     conn.close();
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return !(err instanceof Deno.errors.ConnectionRefused ||
+      err instanceof Deno.errors.NotFound);
   }
 }
 
