@@ -1,14 +1,13 @@
 /**
- * Where libc may live, shared by the FFI module and the permission table.
+ * Where libc may live, for the FFI module (`src/init/libc.ts` opens the
+ * first one that exists).
  *
- * Why absolute paths: in Deno 2.9.6 `--allow-ffi=PATH` is matched textually
- * against the (cwd-resolved, not symlink-resolved) path given to
- * `Deno.dlopen`. A bare soname is resolved against the cwd too, so
- * `--allow-ffi=libc.so.6` makes `dlopen("libc.so.6")` try `$PWD/libc.so.6`
- * and fail; a soname only loads under an unscoped `--allow-ffi`. So the
- * narrowest working grant lists the absolute paths below, and
- * `src/init/libc.ts` opens the first one that exists. The `"nitro-init"`
- * entry of `ci/permissions.ts` must name exactly these (a test checks it).
+ * Why absolute paths: in Deno 2.9.6 `--allow-ffi=PATH` is matched
+ * textually against the (cwd-resolved) path given to `Deno.dlopen`, so
+ * only absolute paths can be granted one by one; a bare soname loads only
+ * under an unscoped grant. nitro as pid 1 runs with `--allow-all` (FFI is
+ * full access anyway: the `"nitro-init"` entry of `ci/permissions.ts`),
+ * and `tests/init/libc_test.ts` checks that one of these exists.
  *
  * No FFI here: this module is safe to import anywhere.
  *
