@@ -17,6 +17,13 @@ function spawn(script: string): Deno.ChildProcess {
   }).spawn();
 }
 
+/** Let a child of {@link spawn} go on: a line on its stdin, then EOF. */
+async function release(child: Deno.ChildProcess): Promise<void> {
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("\n"));
+  await writer.close();
+}
+
 Deno.test("track: a child is ours until reaped, then forgotten; resolves with its wait status", async () => {
   const children = new Children();
   // Each waits for a line on stdin, so both are alive while we look.
@@ -28,17 +35,15 @@ Deno.test("track: a child is ours until reaped, then forgotten; resolves with it
   assert.equal(children.size, 2);
   assert.equal(children.has(Deno.pid), false);
 
-  await a.stdin.getWriter().write(new TextEncoder().encode("\n"));
+  await release(a);
   assert.equal(await statusA, 4 << 8);
   assert.equal(children.has(a.pid), false);
   assert.ok(children.has(b.pid), "the other one is still ours");
   assert.equal(children.size, 1);
 
-  await b.stdin.getWriter().write(new TextEncoder().encode("\n"));
+  await release(b);
   assert.equal(await statusB, 15);
   assert.equal(children.size, 0);
-  await a.stdin.close().catch(() => {});
-  await b.stdin.close().catch(() => {});
 });
 
 Deno.test("add and delete: by pid, for children tracked elsewhere", () => {
