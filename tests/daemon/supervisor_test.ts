@@ -530,3 +530,15 @@ Deno.test("down: a finish that does not end is killed after 7 s; a setup gets SI
     "DOWN@9000",
   ]);
 });
+
+Deno.test("detail: readiness for a service with run, null for a one-shot", () => {
+  const n = nitro((h) => {
+    h.tree.add("web", { run: true, "notification-fd": "3" });
+    h.tree.add("once", { setup: true });
+  }).boot();
+  n.exit("once/setup", 0);
+  assert.equal(n.state("once"), "ONESHOT");
+  assert.equal(n.sup.detail("web")?.readiness, 3);
+  // No run: nothing to be ready, so no readiness to report.
+  assert.equal(n.sup.detail("once")?.readiness, null);
+});
