@@ -300,7 +300,9 @@ export function stepSystem(
     case "final-ended":
       if (s.phase !== "final") break;
       s.phase = "ended";
-      say("finished");
+      // A machine's last word is "system halt" or "system reboot", as C
+      // nitro's (said as it powers off).
+      if (s.role !== "machine") say("finished");
       effects.push({ type: "ended", mode: s.mode });
       afterTheEnd(s, input.hasReincarnate, effects);
       break;

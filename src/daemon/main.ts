@@ -195,10 +195,12 @@ export async function main(
 function pid1Duties(pid1: Pid1, children: Children, out: Console): Pid1Duties {
   const lastWords = {
     say: (text: string) => out.say(text),
+    write: (text: string) => out.write(text),
     flush: () => out.flush(LAST_WORDS_MS),
   };
   return {
-    killAll: () => pid1.killAll((pid) => children.has(pid)),
+    killAll: () =>
+      pid1.killAll((pid) => children.has(pid), undefined, lastWords),
     power: (mode) => pid1.finish(mode, lastWords),
     reincarnate: (path) => pid1.reincarnate(path, []),
   };

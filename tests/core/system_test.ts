@@ -197,14 +197,14 @@ Deno.test("after the end: boot again, reincarnate, power off or exit, by role", 
   // A machine reboots or powers off itself; it exits only if that failed.
   for (const mode of ["shutdown", "reboot"] as const) {
     assert.deepEqual(afterFinal("machine", mode, false), [
-      ...end,
+      "ended",
       "close-control",
       `power ${mode}`,
       "exit 0",
     ]);
   }
   assert.deepEqual(afterFinal("machine", "reboot", true), [
-    ...end,
+    "ended",
     "close-control",
     "reincarnate",
     "power reboot",
