@@ -208,7 +208,12 @@ export class SystemShell {
       case "kill-all": {
         const killAll = this.#opts.pid1?.killAll() ?? Promise.resolve();
         killAll.catch((err) => sayInternal(this.#host.console, "kill-all", err))
-          .finally(() => this.#input({ type: "killed" }));
+          .finally(() =>
+            this.#input({
+              type: "killed",
+              hasReincarnate: this.#has("reincarnate"),
+            })
+          );
         return;
       }
       case "ended":
@@ -243,7 +248,7 @@ export class SystemShell {
           decodeStatus(wstatus).signo === 9;
         this.#say(finalEndedLine(wstatus, overran));
       }
-      this.#input(endedInput(script, wstatus, this.#has("reincarnate")));
+      this.#input(endedInput(script, wstatus));
     };
     if (!this.#has(script)) return ended(null);
     if (script === "final") this.#say(`${SYS}/final starting`);
@@ -296,11 +301,7 @@ function finalEndedLine(wstatus: number, overran: boolean): string {
 }
 
 /** What tells the core that SYS/`script` is over. */
-function endedInput(
-  script: SysScript,
-  wstatus: number | null,
-  hasReincarnate: boolean,
-): SystemInput {
+function endedInput(script: SysScript, wstatus: number | null): SystemInput {
   switch (script) {
     case "setup":
       // One that could not start counts as "command not found".
@@ -308,7 +309,7 @@ function endedInput(
     case "finish":
       return { type: "finish-ended" };
     case "final":
-      return { type: "final-ended", hasReincarnate };
+      return { type: "final-ended" };
     case "fatal":
       return { type: "fatal-ended" };
     default:
