@@ -326,7 +326,8 @@ export interface ServiceDetail extends ServiceStatus {
   /**
    * How it tells it is ready: `"timer"` (no `notification-fd`), `"manual"`
    * (`notification-fd` 0 or invalid: `nitroctl ready`), or the fd number;
-   * null where the daemon does not say (C nitro).
+   * null for a one-shot (no `run`), and where the daemon does not say (C
+   * nitro).
    */
   readiness: "timer" | "manual" | number | null;
   /** Why it is FATAL ("run is not executable", ...); null otherwise. */

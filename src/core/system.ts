@@ -90,6 +90,8 @@ export interface System {
   waiting: boolean | null;
   /** During `services`: how many were left to wait for at the last look. */
   left?: number;
+  /** The control socket was closed already (before SYS/reincarnate). */
+  controlClosed?: boolean;
 }
 
 /** A service as the end sees it. */
@@ -117,10 +119,13 @@ export type SystemInput =
     services: readonly ServiceAtEnd[];
     loggers: ReadonlySet<string>;
   }
-  /** Every remaining process was killed (or there was nothing to do). */
-  | { type: "killed" }
-  /** SYS/final ended (or there was none); whether SYS/reincarnate exists. */
-  | { type: "final-ended"; hasReincarnate: boolean }
+  /**
+   * Every remaining process was killed (or there was nothing to do);
+   * whether SYS/reincarnate exists.
+   */
+  | { type: "killed"; hasReincarnate: boolean }
+  /** SYS/final ended (or there was none). */
+  | { type: "final-ended" }
   /** nitro cannot run (`problem` says why); whether SYS/fatal exists. */
   | { type: "fatal"; problem: string; hasFatal: boolean }
   /** SYS/fatal ended. */
@@ -295,14 +300,19 @@ export function stepSystem(
     case "killed":
       if (s.phase !== "killing") break;
       s.phase = "final";
+      // As C nitro: SYS/reincarnate takes over first; SYS/final runs only
+      // where it did not (there is none, or its exec failed).
+      handOver(s, input.hasReincarnate, effects);
       effects.push(run("final", [s.mode], SYSTEM_SCRIPT_LIMIT_MS));
       break;
     case "final-ended":
       if (s.phase !== "final") break;
       s.phase = "ended";
-      say("finished");
+      // A machine's last word is "system halt" or "system reboot", as C
+      // nitro's (said as it powers off).
+      if (s.role !== "machine") say("finished");
       effects.push({ type: "ended", mode: s.mode });
-      afterTheEnd(s, input.hasReincarnate, effects);
+      afterTheEnd(s, effects);
       break;
     case "fatal":
       if (s.phase !== "idle") break;
@@ -392,34 +402,46 @@ function stopServices(
   }
 }
 
+/** Whether this end boots again in the same process (no machine to reboot). */
+function bootsAgain(s: System): boolean {
+  return s.mode === "reboot" && s.role !== "machine";
+}
+
 /**
- * After the end: boot again where there is no machine to reboot; else
- * stop serving, and power off or reboot the machine, or exit. Either way
- * SYS/reincarnate, where it exists, takes over first.
+ * Exec SYS/reincarnate where it exists, once nobody else is left: it takes
+ * over from nitro, as pid 1. An end that does not boot again stops serving
+ * first, as nitro's exit would.
  */
-function afterTheEnd(
+function handOver(
   s: System,
   hasReincarnate: boolean,
   effects: SystemEffect[],
 ): void {
-  const reincarnate = () => {
-    if (!hasReincarnate) return;
-    if (s.role === "process") {
-      effects.push({
-        type: "say",
-        text: `${SYS}/reincarnate needs nitro to be pid 1; ignored`,
-      });
-    } else {
-      effects.push({ type: "reincarnate" });
-    }
-  };
-  if (s.mode === "reboot" && s.role !== "machine") {
-    reincarnate();
+  if (!hasReincarnate) return;
+  if (s.role === "process") {
+    effects.push({
+      type: "say",
+      text: `${SYS}/reincarnate needs nitro to be pid 1; ignored`,
+    });
+    return;
+  }
+  if (!bootsAgain(s)) {
+    effects.push({ type: "close-control" });
+    s.controlClosed = true;
+  }
+  effects.push({ type: "reincarnate" });
+}
+
+/**
+ * After the end: boot again where there is no machine to reboot; else
+ * stop serving, and power off or reboot the machine, or exit.
+ */
+function afterTheEnd(s: System, effects: SystemEffect[]): void {
+  if (bootsAgain(s)) {
     effects.push({ type: "boot" });
     return;
   }
-  effects.push({ type: "close-control" });
-  reincarnate();
+  if (!s.controlClosed) effects.push({ type: "close-control" });
   if (s.role === "machine") effects.push({ type: "power", mode: s.mode });
   effects.push({ type: "exit", code: 0 });
 }

@@ -7,7 +7,7 @@
 
 import type { NitroClient } from "../client.ts";
 import type { CommandLine } from "./args.ts";
-import { blameRows, formatBlame } from "./blame.ts";
+import { blameLines, blameRows } from "./blame.ts";
 import { EXIT } from "./exit.ts";
 import { historySnapshot } from "./history_snapshot.ts";
 import type { Output } from "./output.ts";
@@ -35,9 +35,8 @@ export async function runBlame(
   io: Output,
 ): Promise<number> {
   const { events, boot, now } = await historySnapshot(client.path);
-  const rows = blameRows(events, boot, now);
-  if (line.json) io.out(JSON.stringify(rows));
-  else for (const text of formatBlame(rows)) io.out(text);
+  if (line.json) io.out(JSON.stringify(blameRows(events, boot, now)));
+  else for (const text of blameLines(events, boot, now)) io.out(text);
   return EXIT.ok;
 }
 

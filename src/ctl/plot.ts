@@ -16,8 +16,10 @@
 
 import type { ServiceEvent, State } from "../protocol.ts";
 import {
+  bootHeadline,
   type BootTimeline,
   bootTimeline,
+  laterLine,
   type Segment,
   type Timeline,
 } from "./boot_timeline.ts";
@@ -271,7 +273,9 @@ export function plotSvg(
 /**
  * The timeline {@link plotSvg} draws (what `nitroctl --json plot` prints):
  * open states end at `opts.now`, but never more than a fifth of the boot
- * (at least 1 s) after the last event, so an old boot stays readable.
+ * (at least 1 s) after the boot was over (while it is not: after the last
+ * event), so an old boot stays readable. Services started later, by hand,
+ * are in `later`, not drawn; what happened after that cut is left out.
  *
  * @example
  * ```ts
@@ -288,11 +292,15 @@ export function plotTimeline(
   boot: number,
   opts: PlotOptions = {},
 ): BootTimeline {
-  const last = Math.max(boot, events.at(-1)?.time ?? boot);
-  const until = opts.now === undefined
-    ? last
-    : Math.min(opts.now, last + Math.max(1000, (last - boot) / 5));
-  return bootTimeline(events, boot, until);
+  const whole = bootTimeline(events, boot, opts.now);
+  const last = whole.settled !== null
+    ? boot + whole.settled
+    : Math.max(boot, events.at(-1)?.time ?? boot);
+  const cut = last + Math.max(1000, (last - boot) / 5);
+  const shown = events.filter((e) => e.time <= cut);
+  const until = Math.min(opts.now ?? shown.at(-1)?.time ?? boot, cut);
+  const drawn = bootTimeline(shown, boot, until);
+  return { ...drawn, settled: whole.settled, later: whole.later };
 }
 
 /**
@@ -361,10 +369,8 @@ function tries(t: Timeline): [number, number][] {
 }
 
 /** The line under the title: how long the boot took, what went wrong. */
-function summary(t: ReturnType<typeof bootTimeline>): string {
-  const parts = [
-    `${t.services.length} service${t.services.length === 1 ? "" : "s"}`,
-  ];
+function summary(t: BootTimeline): string {
+  const parts = [bootHeadline(t)];
   if (t.sys) {
     parts.push(
       t.sys.ready === null
@@ -382,6 +388,8 @@ function summary(t: ReturnType<typeof bootTimeline>): string {
       }`,
     );
   }
+  const later = laterLine(t);
+  if (later !== null) parts.push(later);
   parts.push("time in seconds since boot");
   return parts.join(" · ");
 }

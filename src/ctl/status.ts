@@ -9,8 +9,9 @@ import type { ServiceDetail } from "../protocol.ts";
 
 /**
  * One service as a block of lines: the name, then indented `key: value`
- * lines — state, pid, uptime, last exit, restarts, logger, readiness, and
- * the reason when it is FATAL.
+ * lines — state, pid, uptime, last exit, restarts, logger, readiness where
+ * it applies (not for a one-shot nor a FATAL service), and the reason when
+ * it is FATAL.
  *
  * @example
  * ```ts
@@ -32,8 +33,12 @@ export function formatDetail(d: ServiceDetail): string[] {
     ["last exit", d.lastExit ?? "none yet"],
     ["restarts", d.restarts === null ? "unknown" : String(d.restarts)],
     ["logger", d.logger ?? "none (nitro's output)"],
-    ["readiness", formatReadiness(d.readiness)],
   ];
+  // Only where it applies: a one-shot (readiness null) has no `run` to be
+  // ready, and a FATAL service will not be ready until started again.
+  if (d.readiness !== null && d.state !== "FATAL") {
+    rows.push(["readiness", formatReadiness(d.readiness)]);
+  }
   if (d.reason !== null) rows.push(["reason", d.reason]);
   return [d.name, ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(11)}${v}`)];
 }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
 import type { EndMode, Role } from "../core/system.ts";
@@ -24,9 +23,8 @@ import type { Stdio } from "./supervisor.ts";
 import { LAST_WORDS_MS, type Pid1Duties, SystemShell } from "./system_shell.ts";
 import { consoleSink, ignoreJobControlStops } from "./job_control.ts";
 import { ThreadReserve } from "./thread_reserve.ts";
+import { parseCommandLine, USAGE, USER_HINT } from "./command_line.ts";
 import type { Pid1 } from "../init/pid1.ts";
-
-const USAGE = "usage: nitro [DIR]";
 
 /** `nitro --help`: what nitro takes and what it answers to. */
 const HELP = `${USAGE}
@@ -54,24 +52,13 @@ export async function main(
   args: string[],
   pid1: Pid1 | null = null,
 ): Promise<number> {
-  let positionals: string[];
-  try {
-    let values: { help?: boolean };
-    ({ positionals, values } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { help: { type: "boolean", short: "h" } },
-    }));
-    if (values.help) {
-      console.log(HELP);
-      return 0;
-    }
-  } catch (err) {
-    console.error(`nitro: ${message(err)}\n${USAGE}`);
-    return 2;
+  const line = parseCommandLine(args);
+  if (line.kind === "help") {
+    console.log(HELP);
+    return 0;
   }
-  if (positionals.length > 1) {
-    console.error(USAGE);
+  if (line.kind === "mistake") {
+    console.error(line.line);
     return 2;
   }
   // Before nitro writes anything: no terminal may stop it (job_control.ts).
@@ -87,7 +74,7 @@ export async function main(
     : pid1.container
     ? "container"
     : "machine";
-  let dir = positionals[0] ?? "/etc/nitro";
+  let dir = line.dir ?? "/etc/nitro";
   if (pid1 && (dir === "S" || dir === "single")) dir = "/etc/nitro.single";
   // A relative DIR (`nitro .`) is resolved once: scripts run elsewhere.
   dir = resolve(dir);
@@ -107,8 +94,15 @@ export async function main(
       closeControl,
     });
 
+  // The default directory and socket are the system's: a user who gave no
+  // DIR is told how to run a nitro of their own.
+  const hint = line.dir === null && pid1 === null && !isRoot()
+    ? `; ${USER_HINT}`
+    : "";
   const problem = dirProblem(dir);
-  if (problem !== null) return shell(null).fatal(`${dir}: ${problem}`);
+  if (problem !== null) {
+    return shell(null).fatal(`${dir}: ${problem}${hint}`);
+  }
 
   // Before the socket exists: once it answers, nothing may wait.
   await closeInherited(pid1, children, out);
@@ -150,7 +144,7 @@ export async function main(
     ({ listener, runtime } = await listenControl(sock));
   } catch (err) {
     ignoreSignals();
-    return shell(null).fatal(message(err)); // It names the socket.
+    return shell(null).fatal(message(err) + hint); // It names the socket.
   }
   let notify: NotifyDir;
   try {
@@ -201,10 +195,12 @@ export async function main(
 function pid1Duties(pid1: Pid1, children: Children, out: Console): Pid1Duties {
   const lastWords = {
     say: (text: string) => out.say(text),
+    write: (text: string) => out.write(text),
     flush: () => out.flush(LAST_WORDS_MS),
   };
   return {
-    killAll: () => pid1.killAll((pid) => children.has(pid)),
+    killAll: () =>
+      pid1.killAll((pid) => children.has(pid), undefined, lastWords),
     power: (mode) => pid1.finish(mode, lastWords),
     reincarnate: (path) => pid1.reincarnate(path, []),
   };
@@ -261,6 +257,15 @@ async function stdioOf(pid1: Pid1 | null): Promise<Stdio> {
   if (pid1 === null) return { stdout: true, stderr: true };
   const { stdioStatus } = await import("../init/stdio.ts");
   return stdioStatus();
+}
+
+/** Whether nitro runs as root (where it cannot tell: yes, no hint). */
+function isRoot(): boolean {
+  try {
+    return Deno.uid() === 0;
+  } catch {
+    return true;
+  }
 }
 
 function removeSocket(sock: string): void {

@@ -102,7 +102,8 @@ export interface ServiceDetailFacts {
   /** Monotonic time `run` started, while it runs; else null. */
   runStarted: number | null;
   logger: string | null;
-  readiness: "timer" | "manual" | number;
+  /** null for a one-shot (no `run`): nothing to be ready. */
+  readiness: "timer" | "manual" | number | null;
   reason: string | null;
 }
 
@@ -235,7 +236,7 @@ export class Supervisor {
       lastExit: s.exited ? s.wstatus : null,
       runStarted: s.running === "run" ? s.runStarted : null,
       logger: e.pid !== null ? e.logger : this.#loggerIfAny(e),
-      readiness: r.kind === "fd" ? r.fd : r.kind,
+      readiness: !s.facts.hasRun ? null : r.kind === "fd" ? r.fd : r.kind,
       reason: s.reason,
     };
   }

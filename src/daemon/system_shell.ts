@@ -22,7 +22,9 @@ import {
   type SystemEffect,
   type SystemInput,
 } from "../core/system.ts";
-import { message } from "../errors.ts";
+import { decodeStatus, exitCode } from "../core/exit_status.ts";
+import { escapeControl } from "../core/text.ts";
+import { reincarnateFailedLine } from "../init/console_lines.ts";
 import { guard, type Host, sayInternal } from "./host.ts";
 import { type Stdio, Supervisor } from "./supervisor.ts";
 import { runSysScript } from "./sys_script.ts";
@@ -206,7 +208,12 @@ export class SystemShell {
       case "kill-all": {
         const killAll = this.#opts.pid1?.killAll() ?? Promise.resolve();
         killAll.catch((err) => sayInternal(this.#host.console, "kill-all", err))
-          .finally(() => this.#input({ type: "killed" }));
+          .finally(() =>
+            this.#input({
+              type: "killed",
+              hasReincarnate: this.#has("reincarnate"),
+            })
+          );
         return;
       }
       case "ended":
@@ -231,12 +238,20 @@ export class SystemShell {
   #runSys(script: SysScript, args: string[], limitMs: number | null): void {
     const sup = this.supervisor;
     const boot = sup.boot;
+    const started = this.#host.clock.now();
     const ended = (wstatus: number | null) => {
       if (boot !== sup.boot) return; // A reboot overtook it.
       sup.setSysPid(null);
-      this.#input(endedInput(script, wstatus, this.#has("reincarnate")));
+      if (script === "final" && wstatus !== null) {
+        const overran = limitMs !== null &&
+          this.#host.clock.now() - started >= limitMs &&
+          decodeStatus(wstatus).signo === 9;
+        this.#say(finalEndedLine(wstatus, overran));
+      }
+      this.#input(endedInput(script, wstatus));
     };
     if (!this.#has(script)) return ended(null);
+    if (script === "final") this.#say(`${SYS}/final starting`);
     try {
       runSysScript(this.#host, {
         dir: this.#opts.dir,
@@ -265,21 +280,28 @@ export class SystemShell {
       if (!this.#opts.pid1) throw new Error("not pid 1");
       this.#opts.pid1.reincarnate(path);
     } catch (err) {
-      this.#say(`cannot exec ${path}: ${message(err)}`);
+      this.#host.console.say(reincarnateFailedLine(err));
     }
   }
 
+  /** One console line; what came from elsewhere cannot rewrite it. */
   #say(text: string): void {
-    this.#host.console.say(`- nitro: ${text}`);
+    this.#host.console.say(`- nitro: ${escapeControl(text)}`);
   }
 }
 
+/**
+ * How SYS/final ended, in C nitro's words: its exit status (128 + N for a
+ * death by signal N, where C says 0), or that it ran over its time.
+ */
+function finalEndedLine(wstatus: number, overran: boolean): string {
+  return overran
+    ? `${SYS}/final terminated after timeout`
+    : `${SYS}/final finished with status ${exitCode(wstatus)}`;
+}
+
 /** What tells the core that SYS/`script` is over. */
-function endedInput(
-  script: SysScript,
-  wstatus: number | null,
-  hasReincarnate: boolean,
-): SystemInput {
+function endedInput(script: SysScript, wstatus: number | null): SystemInput {
   switch (script) {
     case "setup":
       // One that could not start counts as "command not found".
@@ -287,7 +309,7 @@ function endedInput(
     case "finish":
       return { type: "finish-ended" };
     case "final":
-      return { type: "final-ended", hasReincarnate };
+      return { type: "final-ended" };
     case "fatal":
       return { type: "fatal-ended" };
     default:

@@ -61,6 +61,13 @@
  */
 
 import { message } from "../errors.ts";
+import {
+  ALL_GONE,
+  powerLine,
+  remountLine,
+  SENDING_SIGKILL,
+  SENDING_SIGTERM,
+} from "./console_lines.ts";
 
 /** The FFI module, loaded on demand. */
 type Libc = typeof import("./libc.ts");
@@ -69,12 +76,14 @@ type Libc = typeof import("./libc.ts");
 export type IsOurs = (pid: number) => boolean;
 
 /**
- * Where {@link Pid1.finish} says why it could not remount: the daemon's
- * console writer, which never blocks on a stopped console.
+ * Where {@link Pid1.killAll} and {@link Pid1.finish} say what they do: the
+ * daemon's console writer, which never blocks on a stopped console.
  */
 export interface LastWords {
   /** Queue one line. */
   say(text: string): void;
+  /** Queue text as it is (part of a line). */
+  write(text: string): void;
   /** Resolve once written, or once the writer gives up. */
   flush(): Promise<unknown>;
 }
@@ -82,6 +91,7 @@ export interface LastWords {
 /** {@link LastWords} by plain synchronous writes, for callers without one. */
 const stderrNow: LastWords = {
   say: (text) => console.error(text),
+  write: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)),
   flush: () => Promise.resolve(true),
 };
 
@@ -145,8 +155,10 @@ export interface Pid1 {
    * process, wait until none is left or `graceMs` passed, then SIGKILL and
    * wait at most {@link KILL_WAIT_MS} more (a process in D state may never
    * go). Driven by SIGCHLD and one deadline timer; reaps orphans meanwhile.
+   * Says so on `out` as C nitro does: each signal sent, and ` done.` once
+   * nobody is left.
    */
-  killAll(isOurs: IsOurs, graceMs?: number): Promise<void>;
+  killAll(isOurs: IsOurs, graceMs?: number, out?: LastWords): Promise<void>;
 
   /**
    * Mark these fds (inherited from whoever started nitro) close-on-exec,
@@ -157,7 +169,8 @@ export interface Pid1 {
   /**
    * End a machine (not a container: rejects there, doing nothing): sync,
    * remount `/` read-only, sync, then power off (`"shutdown"`) or reboot.
-   * A failed remount is said on `out`, and its flush awaited.
+   * The remount and the power-off are said on `out` in C nitro's words,
+   * and its flush awaited before the kernel is asked.
    * Never resolves; rejects if the kernel refuses.
    */
   finish(mode: "shutdown" | "reboot", out?: LastWords): Promise<never>;
@@ -293,13 +306,20 @@ class Pid1Impl implements Pid1 {
     };
   }
 
-  async killAll(isOurs: IsOurs, graceMs = 7000): Promise<void> {
+  async killAll(
+    isOurs: IsOurs,
+    graceMs = 7000,
+    out: LastWords = stderrNow,
+  ): Promise<void> {
     const { kill, SIGNALS } = this.libc;
+    out.say(SENDING_SIGTERM);
     kill(-1, SIGNALS.SIGTERM);
     kill(-1, SIGNALS.SIGCONT);
-    if (await this.allGone(isOurs, graceMs)) return;
+    if (await this.allGone(isOurs, graceMs)) return out.write(ALL_GONE);
+    out.say(SENDING_SIGKILL);
     kill(-1, SIGNALS.SIGKILL);
-    await this.allGone(isOurs, KILL_WAIT_MS);
+    // One in D state may never go: then, as C nitro, no " done.".
+    if (await this.allGone(isOurs, KILL_WAIT_MS)) out.write(ALL_GONE);
   }
 
   closeOnExec(fds: readonly number[]): string[] {
@@ -325,14 +345,17 @@ class Pid1Impl implements Pid1 {
       throw new Error("finish: not a machine's init (a container just exits)");
     }
     libc.sync();
+    let failure: unknown = null;
     try {
       libc.mount("/", "/", null, libc.MS_REMOUNT | libc.MS_RDONLY, null);
     } catch (e) {
       // Busy file systems stay writable; power off anyway, after a sync.
-      out.say(`- nitro: remount / read-only: ${message(e)}`);
-      await out.flush();
+      failure = e;
     }
+    out.say(remountLine(failure));
     libc.sync();
+    out.say(powerLine(mode));
+    await out.flush();
     libc.reboot(mode === "reboot" ? libc.RB_AUTOBOOT : libc.RB_POWER_OFF);
     throw new Error("finish: reboot returned");
   }

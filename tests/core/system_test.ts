@@ -113,8 +113,8 @@ Deno.test("a full shutdown: finish, services, kill-all, final, ended", () => {
     { type: "end", mode: "shutdown", hasFinish: true },
     { type: "finish-ended" },
     allDown,
-    { type: "killed" },
-    { type: "final-ended", hasReincarnate: false },
+    { type: "killed", hasReincarnate: false },
+    { type: "final-ended" },
   );
   assert.equal(system.phase, "ended");
   assert.deepEqual(kinds(effects), [
@@ -160,53 +160,69 @@ Deno.test("SYS/setup's status is printed raw, as C nitro prints it", () => {
   assert.ok(kinds(effects).includes("say SYS/setup finished with status 9"));
 });
 
-/** The effects after SYS/final, for a role, an end and SYS/reincarnate. */
-function afterFinal(role: Role, mode: "shutdown" | "reboot", has: boolean) {
+/**
+ * The effects from the end of the last sweep on, for a role, an end and
+ * whether SYS/reincarnate exists (its exec failing: the effects go on).
+ */
+function afterSweep(role: Role, mode: "shutdown" | "reboot", has: boolean) {
   const { system } = feed(
     newSystem(role),
     { type: "boot", hasSetup: false },
     { type: "end", mode, hasFinish: false },
     allDown,
-    { type: "killed" },
   );
-  const r = stepSystem(system, { type: "final-ended", hasReincarnate: has });
-  return kinds(r.effects);
+  const swept = stepSystem(system, { type: "killed", hasReincarnate: has });
+  const r = stepSystem(swept.system, { type: "final-ended" });
+  return [...kinds(swept.effects), ...kinds(r.effects)];
 }
 
-Deno.test("after the end: boot again, reincarnate, power off or exit, by role", () => {
-  const end = ["say finished", "ended"];
+Deno.test("after the sweep: reincarnate before SYS/final (as C), then boot again, power off or exit", () => {
+  const final = (
+    mode: string,
+  ) => [`run final ${mode}`, "say finished", "ended"];
   // A reboot where there is no machine: boot again from scratch.
-  assert.deepEqual(afterFinal("process", "reboot", false), [...end, "boot"]);
-  assert.deepEqual(afterFinal("container", "reboot", true), [
-    ...end,
+  assert.deepEqual(afterSweep("process", "reboot", false), [
+    ...final("reboot"),
+    "boot",
+  ]);
+  assert.deepEqual(afterSweep("container", "reboot", true), [
     "reincarnate",
+    ...final("reboot"),
     "boot",
   ]);
-  assert.deepEqual(afterFinal("process", "reboot", true), [
-    ...end,
+  assert.deepEqual(afterSweep("process", "reboot", true), [
     "say SYS/reincarnate needs nitro to be pid 1; ignored",
+    ...final("reboot"),
     "boot",
   ]);
-  // A shutdown: stop serving, hand over if asked, and exit.
-  assert.deepEqual(afterFinal("container", "shutdown", true), [
-    ...end,
+  // A shutdown: stop serving, hand over if asked, SYS/final, and exit.
+  assert.deepEqual(afterSweep("container", "shutdown", true), [
     "close-control",
     "reincarnate",
+    ...final("shutdown"),
+    "exit 0",
+  ]);
+  assert.deepEqual(afterSweep("container", "shutdown", false), [
+    ...final("shutdown"),
+    "close-control",
     "exit 0",
   ]);
   // A machine reboots or powers off itself; it exits only if that failed.
+  // Its last word is the power-off's, not "finished".
   for (const mode of ["shutdown", "reboot"] as const) {
-    assert.deepEqual(afterFinal("machine", mode, false), [
-      ...end,
+    assert.deepEqual(afterSweep("machine", mode, false), [
+      `run final ${mode}`,
+      "ended",
       "close-control",
       `power ${mode}`,
       "exit 0",
     ]);
   }
-  assert.deepEqual(afterFinal("machine", "reboot", true), [
-    ...end,
+  assert.deepEqual(afterSweep("machine", "reboot", true), [
     "close-control",
     "reincarnate",
+    "run final reboot",
+    "ended",
     "power reboot",
     "exit 0",
   ]);
@@ -218,8 +234,8 @@ Deno.test("after a reboot outside a machine, a boot starts again", () => {
     { type: "boot", hasSetup: false },
     { type: "end", mode: "reboot", hasFinish: false },
     allDown,
-    { type: "killed" },
-    { type: "final-ended", hasReincarnate: false },
+    { type: "killed", hasReincarnate: false },
+    { type: "final-ended" },
   ).system;
   const again = feed(ended, { type: "boot", hasSetup: false });
   assert.equal(again.system.phase, "running");
@@ -325,8 +341,8 @@ const INPUTS: SystemInput[] = [
   { type: "end", mode: "reboot", hasFinish: true },
   { type: "finish-ended" },
   allDown,
-  { type: "killed" },
-  { type: "final-ended", hasReincarnate: false },
+  { type: "killed", hasReincarnate: false },
+  { type: "final-ended" },
   { type: "fatal", problem: "x", hasFatal: true },
   { type: "fatal-ended" },
 ];

@@ -5,8 +5,9 @@
 
 import assert from "node:assert/strict";
 import type { ServiceEvent, State } from "../../src/protocol.ts";
-import { blameRows, formatBlame } from "../../src/ctl/blame.ts";
+import { blameLines, blameRows, formatBlame } from "../../src/ctl/blame.ts";
 import { bootTimeline } from "../../src/ctl/boot_timeline.ts";
+import { plotSvg, plotTimeline } from "../../src/ctl/plot.ts";
 import { snapshot } from "../../src/ctl/history_snapshot.ts";
 
 /** Events from `[time, name, state]` triples, sorted by time. */
@@ -111,6 +112,7 @@ Deno.test("blame: restarts before coming up are counted, later ones not", () => 
     up: true,
     state: "UP",
     restarts: 1,
+    later: false,
   });
   assert.match(formatBlame([row])[1], /db \(1 restart\)$/);
   const t = bootTimeline(events, 0).services[0];
@@ -142,6 +144,7 @@ Deno.test("blame: SYS/setup still running or failed", () => {
     up: false,
     state: "SETUP",
     restarts: 0,
+    later: false,
   }]);
 });
 
@@ -173,4 +176,88 @@ Deno.test("snapshot: boot from info, else the first event", () => {
   });
   assert.deepEqual(snapshot(events, {}), { events, boot: 500, now: 900 });
   assert.deepEqual(snapshot([], {}), { events: [], boot: 0, now: 0 });
+});
+
+/** The BOOT above, then a service started by hand a minute later. */
+const BOOT_THEN_BY_HAND = history(
+  ...BOOT.map((e): [number, string, State] => [e.time, e.name, e.state]),
+  [61_000, "debug", "STARTING"],
+  [63_000, "debug", "UP"],
+);
+
+Deno.test("blame: the headline is the boot's; a later start by hand is named apart", () => {
+  const lines = blameLines(BOOT_THEN_BY_HAND, 1000, 70_000);
+  assert.equal(lines[0], "boot took 3.215s (3 services)");
+  assert.match(lines[1], /^ +took +began +service$/);
+  assert.ok(!lines.slice(1, -1).some((l) => l.includes("debug")));
+  assert.equal(lines.at(-1), "later, not part of the boot: debug");
+  // --json: every row, the later one marked.
+  const rows = blameRows(BOOT_THEN_BY_HAND, 1000, 70_000);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.later]),
+    [
+      ["slow", false],
+      ["quick", false],
+      ["SYS/setup", false],
+      ["once", false],
+      ["debug", true],
+    ],
+  );
+  // Without it, the same headline.
+  assert.equal(blameLines(BOOT, 1000)[0], "boot took 3.215s (3 services)");
+});
+
+Deno.test("blame: a boot still trying says so and names who", () => {
+  const events = history(
+    [0, "web", "STARTING"],
+    [2000, "web", "UP"],
+    // A run that fails: DOWN and DELAY at one moment is no giving up.
+    [0, "flaky", "STARTING"],
+    [2100, "flaky", "DOWN"],
+    [2100, "flaky", "DELAY"],
+    [4100, "flaky", "STARTING"],
+    // Gave up: counts as over.
+    [0, "broken", "SETUP"],
+    [40, "broken", "FATAL"],
+  );
+  const t = bootTimeline(events, 0, 5000);
+  assert.equal(t.settled, null);
+  assert.equal(
+    blameLines(events, 0, 5000)[0],
+    "boot not over after 5.000s (3 services; still trying: flaky)",
+  );
+  // A start a minute into a boot that never settled is the boot's.
+  const more = history(
+    ...events.map((e): [number, string, State] => [e.time, e.name, e.state]),
+    [60_000, "late", "STARTING"],
+  );
+  assert.deepEqual(bootTimeline(more, 0).later, []);
+});
+
+Deno.test("timeline: the boot starts in batches; a start within a second of settling is the boot's", () => {
+  const events = history(
+    [0, "a", "SETUP"],
+    [5, "a", "ONESHOT"],
+    [300, "b", "SETUP"], // the next batch, after a settled first one
+    [320, "b", "ONESHOT"],
+    [1400, "c", "STARTING"], // over a second after b: by hand
+  );
+  const t = bootTimeline(events, 0);
+  assert.deepEqual(t.services.map((s) => s.name), ["a", "b"]);
+  assert.deepEqual(t.later.map((s) => s.name), ["c"]);
+  assert.equal(t.settled, 320);
+  assert.equal(t.allUp, 320);
+});
+
+Deno.test("plot: the headline and the axis are the boot's, later starts named apart", () => {
+  const t = plotTimeline(BOOT_THEN_BY_HAND, 1000, { now: 70_000 });
+  assert.equal(t.settled, 3215);
+  assert.deepEqual(t.later.map((s) => s.name), ["debug"]);
+  assert.deepEqual(t.services.map((s) => s.name), ["quick", "slow", "once"]);
+  // The boot, and a little after: not stretched to the start a minute on.
+  assert.ok(t.end < 5000, `end ${t.end}`);
+  const svg = plotSvg(BOOT_THEN_BY_HAND, 1000, { now: 70_000 });
+  assert.ok(svg.includes("boot took 3.215s (3 services)"));
+  assert.ok(svg.includes("later, not part of the boot: debug"));
+  assert.ok(!svg.includes('data-service="debug"'));
 });

@@ -672,7 +672,6 @@ Deno.test("status prints one block per service; --json the same fields", async (
       "  last exit: killed by SIGTERM",
       "  restarts:  0",
       "  logger:    none (nitro's output)",
-      "  readiness: UP after 2 s running (no notification-fd)",
       "  reason:    setup exited 111",
       "",
     ].join("\n"),

@@ -271,6 +271,8 @@ Deno.test("the end: SYS/finish, services before their loggers, SYS/final, exit",
     // Loggers are not counted; a dot at once, then one per look at the
     // services while they stop (web and db died in the same turn: one look).
     "- nitro: waiting for 2 services to finish... done.",
+    "- nitro: SYS/final starting",
+    "- nitro: SYS/final finished with status 0",
     "- nitro: finished",
   ]);
   // Requests to start are refused once the end began.
@@ -321,7 +323,7 @@ Deno.test("a reboot without a machine boots again, with SYS/reincarnate first", 
     ]);
     assert.ok(
       n.host.console.lines.includes(
-        "- nitro: cannot exec /sv/SYS/reincarnate: exec refused",
+        "- nitro: SYS/reincarnate failed to exec: exec refused",
       ),
     );
     assert.deepEqual(n.host.processes.started, ["web/run", "web/run"]);
@@ -357,6 +359,43 @@ Deno.test("a machine's pid 1: last sweep before SYS/final, then power off", asyn
   await settle();
   assert.deepEqual(n.pid1!.calls, ["killAll at 0", "power shutdown"]);
   assert.equal(n.closed.length, 1);
+  // "system halt" (said by the power-off) is a machine's last word, not
+  // "finished".
+  assert.deepEqual(n.host.console.lines.slice(-2), [
+    "- nitro: SYS/final starting",
+    "- nitro: SYS/final finished with status 0",
+  ]);
+});
+
+Deno.test("SYS/final: its status in C nitro's words; over 30 s, killed and said so", async () => {
+  const failing = nitro((h) => h.tree.sys = { final: true }).boot();
+  failing.shell.end("shutdown");
+  await settle();
+  failing.exit("SYS/final", 3);
+  await settle();
+  assert.ok(
+    failing.host.console.lines.includes(
+      "- nitro: SYS/final finished with status 3",
+    ),
+  );
+  const slow = nitro((h) => {
+    h.tree.sys = { final: true };
+    h.processes.policy = (_p, signal) => signal === "SIGKILL" ? 9 : null;
+  }).boot();
+  slow.shell.end("shutdown");
+  await settle();
+  slow.advance(SYSTEM_SCRIPT_LIMIT_MS);
+  slow.advance(0);
+  await settle();
+  assert.equal(slow.result.code, 0);
+  // Two lines where C nitro prints the last one: when the limit strikes,
+  // and when it is gone (see docs/decisions.md).
+  assert.deepEqual(slow.host.console.lines.slice(-4), [
+    "- nitro: SYS/final starting",
+    "- nitro: SYS/final ran over 30s, killing it",
+    "- nitro: SYS/final terminated after timeout",
+    "- nitro: finished",
+  ]);
 });
 
 Deno.test("fatal: the reason, SYS/fatal, exit 111; a machine reboots", async () => {
@@ -529,4 +568,16 @@ Deno.test("down: a finish that does not end is killed after 7 s; a setup gets SI
     "SHUTDOWN@2000",
     "DOWN@9000",
   ]);
+});
+
+Deno.test("detail: readiness for a service with run, null for a one-shot", () => {
+  const n = nitro((h) => {
+    h.tree.add("web", { run: true, "notification-fd": "3" });
+    h.tree.add("once", { setup: true });
+  }).boot();
+  n.exit("once/setup", 0);
+  assert.equal(n.state("once"), "ONESHOT");
+  assert.equal(n.sup.detail("web")?.readiness, 3);
+  // No run: nothing to be ready, so no readiness to report.
+  assert.equal(n.sup.detail("once")?.readiness, null);
 });

@@ -95,6 +95,11 @@ Deno.test({
       ]);
       // At SYS/final, nitro was alone in its namespace.
       assert.deepEqual(linesOf(n.path("left")), []);
+      // The console in C nitro's words: the sweep, then SYS/final.
+      assert.match(
+        n.stderr,
+        /\n- nitro: sending SIGTERM to all processes\n done\.\n- nitro: SYS\/final starting\n- nitro: SYS\/final finished with status 0\n/,
+      );
       assert.equal(procInfo(stubborn), null);
       assert.equal(procInfo(orphan), null);
     } finally {

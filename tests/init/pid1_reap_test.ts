@@ -91,6 +91,10 @@ Deno.test({
       signals: ["SIGKILL", "SIGTERM"],
       nobodyLeft: true,
       proc: ["1"],
+      // In C nitro's words, " done." on a line of its own as C prints it.
+      said: "- nitro: sending SIGTERM to all processes\n" +
+        "- nitro: sending SIGKILL to all processes\n" +
+        " done.\n",
     });
   },
 });
@@ -105,6 +109,7 @@ Deno.test({
     const r = run.result!;
     assert.deepEqual(r.signals, ["SIGTERM", "SIGTERM"]);
     assert.deepEqual([r.nobodyLeft, r.proc], [true, ["1"]]);
+    assert.equal(r.said, "- nitro: sending SIGTERM to all processes\n done.\n");
     assert.equal(r.graceOver, false, "killAll waited for the grace");
   },
 });

@@ -42,7 +42,13 @@ const trapSet = new TextDecoder().decode(value) === "ready\n";
 // the time killAll returns after the grace, and not if it returned before.
 let graceOver = false;
 const timer = setTimeout(() => graceOver = true, grace);
-await pid1.killAll(isOurs, grace);
+// What killAll says, as the console would show it.
+let said = "";
+await pid1.killAll(isOurs, grace, {
+  say: (text) => said += `${text}\n`,
+  write: (text) => said += text,
+  flush: () => Promise.resolve(),
+});
 clearTimeout(timer);
 const statuses = await Promise.all(children.map((c) => c.status));
 report({
@@ -50,6 +56,7 @@ report({
   graceOver,
   signals: statuses.map((s) => s.signal),
   nobodyLeft: libc.kill(-1, 0) === libc.ESRCH,
+  said,
   proc: [...Deno.readDirSync("/proc")].map((e) => e.name).filter((n) =>
     /^\d+$/.test(n)
   ),

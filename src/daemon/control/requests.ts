@@ -511,7 +511,7 @@ function detail(sup: ControlSupervisor, name: string): ServiceDetail | null {
     restarts: facts?.restarts ?? 0,
     lastExit: facts?.lastExit == null ? null : describeExit(facts.lastExit),
     logger: facts?.logger ?? null,
-    readiness: facts?.readiness ?? "timer",
+    readiness: facts ? facts.readiness : "timer",
     reason: facts?.reason ?? null,
   };
 }
