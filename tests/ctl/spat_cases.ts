@@ -110,36 +110,58 @@ export const CASES: Case[] = [
 ];
 
 /**
+ * How many C nitros run the cases at once: each case mostly waits (for
+ * processes to start, states to change), so they share a machine well.
+ */
+const INSTANCES = 8;
+
+/**
  * Run each case with C's nitroctl, then with ours, from the same state,
- * and compare what they print and how they exit.
+ * and compare what they print and how they exit. The cases are cut into
+ * runs of consecutive cases, one per C nitro (each on its own directory
+ * and socket), run at once. Consecutive: a case may leave traces in the
+ * state BASE does not reset (the wait status of a's last death), so each
+ * case follows the one it follows in the list, or a fresh nitro.
  */
 export async function compareWithC(cases: readonly Case[]): Promise<void> {
   const c = await cNitroOrSkip();
   if (c === null) return;
-  await using nitro = await RunningCNitro.start(c, SERVICES);
+  const size = Math.ceil(cases.length / INSTANCES);
+  const runs = [];
+  for (let i = 0; i < cases.length; i += size) {
+    runs.push(cases.slice(i, i + size));
+  }
+  const outcomes = await Promise.allSettled(runs.map(async (run) => {
+    await using nitro = await RunningCNitro.start(c, SERVICES);
+    for (const t of run) await compareOne(nitro, t);
+  }));
+  for (const outcome of outcomes) {
+    if (outcome.status === "rejected") throw outcome.reason;
+  }
+}
+
+/** One case, C's nitroctl then ours, on one C nitro. */
+async function compareOne(nitro: RunningCNitro, t: Case): Promise<void> {
   const prepare = async (steps: string[][]) => {
     for (const step of steps) await nitro.cctl(step);
   };
-  for (const t of cases) {
-    const cwd = t.cwd === undefined ? undefined : `${nitro.services}/${t.cwd}`;
-    const steps = [...BASE, ...(t.prep ?? [])];
-    await prepare(steps);
-    const theirs = await nitro.cctl(t.args, { cwd });
-    await prepare(steps);
-    const ours = await nitro.ours(t.args, { cwd });
-    const show = (r: Run) => ({
-      code: r.code,
-      stdout: normalise(r.stdout),
-      stderr: normalise(r.stderr),
-    });
-    assert.deepEqual(show(ours), show(theirs), `nitroctl ${t.args.join(" ")}`);
-    assert.deepEqual(
-      nitro.leftovers(),
-      [],
-      `${t.args.join(" ")}: reply sockets left`,
-    );
-  }
-  await prepare(BASE);
+  const cwd = t.cwd === undefined ? undefined : `${nitro.services}/${t.cwd}`;
+  const steps = [...BASE, ...(t.prep ?? [])];
+  await prepare(steps);
+  const theirs = await nitro.cctl(t.args, { cwd });
+  await prepare(steps);
+  const ours = await nitro.ours(t.args, { cwd });
+  const show = (r: Run) => ({
+    code: r.code,
+    stdout: normalise(r.stdout),
+    stderr: normalise(r.stderr),
+  });
+  assert.deepEqual(show(ours), show(theirs), `nitroctl ${t.args.join(" ")}`);
+  assert.deepEqual(
+    nitro.leftovers(),
+    [],
+    `${t.args.join(" ")}: reply sockets left`,
+  );
 }
 
 /** Whether a case asks for a change of state (or waits for one). */

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { RUN_ENV } from "../../ci/permissions.ts";
 import { Children } from "../../src/daemon/children.ts";
 import { probeProc, probeSelf } from "../../src/daemon/proc_probe.ts";
 
@@ -50,6 +51,9 @@ Deno.test("openFds: counts this process's descriptors, one more per open file", 
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--quiet", "--no-config", script],
+    // No update check: its fetch, in the background, would open sockets
+    // in the process while it counts.
+    env: RUN_ENV,
     stdout: "piped",
     stderr: "inherit",
   }).output();

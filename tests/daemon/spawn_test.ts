@@ -20,6 +20,7 @@ import {
   type SpawnRequest,
 } from "../../src/daemon/spawn.ts";
 import { Children } from "../../src/daemon/children.ts";
+import { MAX_BYTES_BEFORE_NEWLINE } from "../../src/daemon/readiness.ts";
 import { delay, eventually, strayFds } from "../helpers/nitro.ts";
 
 const spawner = new Spawner(new Children());
@@ -347,6 +348,38 @@ for (const fd of [3, 9, 37]) {
     strictEqual(ready, 1, "called once");
   });
 }
+
+Deno.test("Spawner: past MAX_BYTES_BEFORE_NEWLINE without a newline nitro stops reading fd 3", async () => {
+  // A megabyte fits in no pipe (64 KiB) nor in what nitro reads ahead:
+  // `head` finishes only if nitro reads it all, and is killed by SIGPIPE
+  // (141) once nitro stops reading. The newline after it comes too late.
+  const dir = serviceDir({
+    run: "#!/bin/sh\nhead -c 1000000 /dev/zero >&3\necho $? > wrote\n" +
+      "(echo >&3) 2>/dev/null\necho done >> wrote\nexec sleep 1000\n",
+  });
+  let ready = 0;
+  const s = spawner.spawn(
+    request(dir, "run", { notifyFd: 3, onReady: () => ready++ }),
+  );
+  try {
+    const wrote = () => {
+      try {
+        return Deno.readTextFileSync(join(dir, "wrote"));
+      } catch {
+        return "";
+      }
+    };
+    await eventually(() => wrote().endsWith("done\n"), 20_000, "the writer");
+    strictEqual(wrote(), "141\ndone\n");
+    ok(MAX_BYTES_BEFORE_NEWLINE < 65_536, "the bound is below a pipe's size");
+    strictEqual(ready, 0, "the late newline does not make it ready");
+  } finally {
+    killGroup(s.pid);
+    strictEqual(await s.exited, 9);
+    Deno.removeSync(dir, { recursive: true });
+  }
+  strictEqual(ready, 0);
+});
 
 Deno.test("Spawner: no relay outlives its service; no newline, no ready", async () => {
   const dir = serviceDir({

@@ -285,7 +285,12 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "events on the wire and -v",
-    services: { a: { run: SLEEP }, f: { setup: sh("exit 111"), run: SLEEP } },
+    // a waits for `start` (a `down` file): started at boot, its events
+    // would depend on whether `start` came before its UP (2 s) or after.
+    services: {
+      a: { run: SLEEP, down: "" },
+      f: { setup: sh("exit 111"), run: SLEEP },
+    },
     async steps(t) {
       await t.ctl("start", "a");
       await t.ctl("restart", "a");

@@ -258,7 +258,7 @@ for (const how of ["pipe", "append", "socket"] as const) {
   });
 }
 
-Deno.test("fds: 1000 restarts of services and loggers leave nitro's fd count as it was", async () => {
+Deno.test("fds: 200 restarts of services and loggers leave nitro's fd count as it was", async () => {
   const n = await Nitro.create({
     w: {
       run: "#!/bin/sh\necho >&3\necho hello\nexec sleep 1000\n",
@@ -276,12 +276,14 @@ Deno.test("fds: 1000 restarts of services and loggers leave nitro's fd count as 
     try {
       await c.waitFor(["w", "l"], "up");
       const before = await settledFdCount(n.pid);
-      for (let i = 0; i < 500; i++) {
+      // An fd kept per restart would show as 200 more; any leak at all
+      // shows in 200 as in 1000, at a fifth of the processes.
+      for (let i = 0; i < 100; i++) {
         await c.restart(["w", "l"], { wait: "up" });
       }
       await c.waitFor(["w", "l"], "up");
       const info = await c.info();
-      ok(info.reaps >= 1000, `only ${info.reaps} processes reaped`);
+      ok(info.reaps >= 200, `only ${info.reaps} processes reaped`);
       await eventually(() => fdCount(n.pid) === before, 5000, "fd count");
     } finally {
       c.close();

@@ -1,14 +1,16 @@
 /**
  * Behaving exactly like nitro, with a real nitro and the event stream read
- * as a user reads it: service discovery, the passing DOWN events, SYS, the
- * LOG@ fallback, instance arguments, a relative DIR, requests that change
- * nothing, SYS/finish logged, and the console lines.
+ * as a user reads it: service discovery, SYS, the LOG@ fallback, instance
+ * arguments, a relative DIR, SYS/finish logged, and the console lines. The
+ * events of a crash, of a death by SIGHUP (finish gets -1 1) and of a
+ * request that changes nothing are asserted on the virtual clock, in
+ * tests/core/machine_events_test.ts.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { delay, eventually, Nitro, writeServices } from "../helpers/nitro.ts";
+import { eventually, Nitro, writeServices } from "../helpers/nitro.ts";
 import { ctlScript, EventLog, readOr, sh, within } from "../helpers/daemon.ts";
 
 /** `STATE name` of every event of the listed services, in order. */
@@ -34,70 +36,6 @@ async function withNitro(
     await n.stop();
   }
 }
-
-Deno.test("a crash of an UP service reads RESTART, DOWN, STARTING, UP", async () => {
-  await withNitro({
-    web: { run: sh("exec sleep 1000"), "notification-fd": "3" },
-  }, async (n, log) => {
-    // notification-fd 3 without a write: only `ready` makes it UP.
-    await n.ctl(["ready", "web"]);
-    await log.waitFor((e) => e.name === "web" && e.state === "UP");
-    // It must have run ≥ 2 s to be restarted at once (no DELAY).
-    await delay(2200);
-    const { web } = await n.states();
-    Deno.kill(web.pid!, "SIGKILL");
-    await log.waitFor(
-      (e) => e.name === "web" && e.state === "STARTING" && e.pid !== web.pid,
-    );
-    await n.ctl(["ready", "web"]);
-    await log.waitFor((e) =>
-      e.name === "web" && e.state === "UP" && e.pid !== web.pid
-    );
-    assert.deepEqual(seq(log, "web").slice(-4), [
-      "RESTART web",
-      "DOWN web",
-      "STARTING web",
-      "UP web",
-    ]);
-  });
-});
-
-Deno.test("nitroctl hup web, dying of SIGHUP: the same events; finish gets -1 1", async () => {
-  const n0 = await Deno.makeTempDir();
-  const trace = `${n0}/finish.args`;
-  try {
-    await withNitro({
-      web: {
-        run: sh("exec sleep 1000"),
-        finish: sh(`echo "$*" >> ${trace}`),
-        "notification-fd": "0",
-      },
-    }, async (n, log) => {
-      await n.ctl(["ready", "web"]);
-      await log.waitFor((e) => e.name === "web" && e.state === "UP");
-      await delay(2200); // ran ≥ 2 s: restarted at once, no DELAY
-      const r = await n.ctl(["hup", "web"]);
-      assert.equal(r.code, 0, r.stderr);
-      await log.waitFor((e) =>
-        e.name === "web" && e.state === "STARTING" &&
-        log.states("web").filter((s) => s === "STARTING").length === 2
-      );
-      await n.ctl(["ready", "web"]);
-      await eventually(() => log.states("web").length >= 6);
-      assert.deepEqual(seq(log, "web"), [
-        "STARTING web",
-        "UP web",
-        "RESTART web",
-        "DOWN web",
-        "STARTING web",
-        "UP web",
-      ]);
-      assert.equal(readOr(trace), "-1 1\n");
-    });
-  } finally {
-    await Deno.remove(n0, { recursive: true });
-  }
-});
 
 Deno.test("SYS: SETUP SYS, a started by setup, DOWN SYS, then the others; `down b` sticks", async () => {
   const n = await Nitro.create();
@@ -230,23 +168,6 @@ Deno.test("LOG@: sv@one logs into LOG@one, web into LOG@web; two leaves no trace
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
-});
-
-Deno.test("a request that changes nothing still emits the current state", async () => {
-  await withNitro({
-    x: { run: sh("exec sleep 1000"), down: "" },
-    y: { run: sh("exec sleep 1000"), "notification-fd": "0" },
-  }, async (n, log) => {
-    await n.ctl(["stop", "x"]);
-    await log.waitFor((e) => e.name === "x" && e.state === "DOWN");
-    await n.ctl(["-t", "10", "fast-start", "y"]);
-    await n.ctl(["ready", "y"]);
-    await log.waitFor((e) => e.name === "y" && e.state === "UP");
-    await n.ctl(["up", "y"]);
-    await eventually(() =>
-      log.states("y").filter((s) => s === "UP").length === 2
-    );
-  });
 });
 
 Deno.test("`nitro .` and `nitro sv` resolve DIR once", async () => {

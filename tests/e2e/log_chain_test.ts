@@ -269,7 +269,13 @@ Deno.test("a down service does not start its logger, which is listed DOWN", asyn
     const s = await n.states();
     strictEqual(s["lg@quiet"]?.state, "DOWN");
     strictEqual((await n.ctl(["start", "quiet"])).code, 0);
-    strictEqual((await n.states())["lg@quiet"]?.state, "UP");
+    // Started with quiet, the logger is UP 2 s after it began: waited
+    // for, as quiet's own UP says nothing about when the logger's is.
+    await eventually(
+      async () => (await n.states())["lg@quiet"]?.state === "UP",
+      10_000,
+      "lg@quiet UP",
+    );
   } finally {
     await n.stop();
   }

@@ -38,12 +38,18 @@ Deno.test({
     Deno.chmodSync(sticky, 0o1777);
     const n = new Nitro(sticky);
     const out = join(root, "wlog.out");
+    // Ready at once (notification-fd): a boot does not wait 2 s for UP.
     writeServices(n.dir, {
       web: {
-        run: "#!/bin/sh\nwhile :; do echo tick; sleep 0.05; done\n",
+        run: "#!/bin/sh\necho >&3\nexec 3>&-\n" +
+          "while :; do echo tick; sleep 0.05; done\n",
+        "notification-fd": "3\n",
         log: { link: "../wlog" },
       },
-      wlog: { run: `#!/bin/sh\nexec cat >> ${out}\n` },
+      wlog: {
+        run: `#!/bin/sh\necho >&3\nexec cat >> ${out} 3>&-\n`,
+        "notification-fd": "3\n",
+      },
     });
     const runtime = `${n.sock}.d`;
     let squatter: Deno.ChildProcess | null = null;

@@ -12,6 +12,7 @@ import { strayFds as notCloseOnExec } from "../../src/daemon/inherited_fds.ts";
 import { join } from "node:path";
 import { PERMISSIONS, RUN_ENV } from "../../ci/permissions.ts";
 import { descendantsOf } from "../../ci/proc.ts";
+import { NitroClient } from "../../src/client.ts";
 
 export { descendantsOf };
 
@@ -333,16 +334,17 @@ export class Nitro {
     return runCtl(args, this.env(opts.env), opts.cwd);
   }
 
-  /** `nitroctl list --json` as objects keyed by name. */
+  /**
+   * Every service's state and pid (what `nitroctl --json list` prints),
+   * keyed by name. Asked in process through the client library: tests
+   * poll this often, and a nitroctl process per poll costs a Deno start
+   * (the nitroctl program is tested on its own).
+   */
   async states(): Promise<
     Record<string, { state: string; pid: number | null }>
   > {
-    const r = await this.ctl(["--json", "list"]);
-    const list = JSON.parse(r.stdout) as {
-      name: string;
-      state: string;
-      pid: number | null;
-    }[];
+    using client = await NitroClient.connect(this.sock);
+    const list = await client.list();
     return Object.fromEntries(list.map((s) => [s.name, s]));
   }
 
