@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { SYS } from "../config/names.ts";
 import { message } from "../errors.ts";
+import { escapeControl } from "../core/text.ts";
 import type { Host } from "./host.ts";
 import type { Stream } from "./spawn.ts";
 
@@ -36,7 +37,10 @@ export function runSysScript(
   req: SysScriptRequest,
   ended: (wstatus: number | null) => void,
 ): void {
-  const say = (text: string) => host.console.say(`- nitro: ${text}`);
+  // An error's text may quote a path or a shell's output: no control
+  // character of it reaches the console raw.
+  const say = (text: string) =>
+    host.console.say(`- nitro: ${escapeControl(text)}`);
   let cancel = () => {};
   let pid: number;
   try {

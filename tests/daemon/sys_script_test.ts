@@ -111,3 +111,15 @@ Deno.test("runSysScript: a script that cannot start is said and ends with null",
     "- nitro: SYS/fatal: exec format error",
   ]);
 });
+
+Deno.test("runSysScript: the reason a script cannot start reaches the console escaped", () => {
+  const host = new FakeHost();
+  host.tree.sys = { setup: true };
+  host.processes.refuse.set("SYS/setup", "bad interpreter: /bin/sh\r\x1b[2J");
+  const ended: (number | null)[] = [];
+  runSysScript(host, request({ script: "setup" }), (w) => ended.push(w));
+  assert.deepEqual(ended, [null]);
+  assert.deepEqual(host.console.lines, [
+    "- nitro: SYS/setup: bad interpreter: /bin/sh\\r\\x1b[2J",
+  ]);
+});
