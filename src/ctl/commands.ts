@@ -221,9 +221,10 @@ export const COMMANDS: readonly Command[] = [
     "fast-restart",
     ["r"],
     "restart",
-    "restart",
-    "restart, wait for services to be RESTART",
-    "As restart, but wait only until RESTART.",
+    "starting",
+    "restart, wait for services to be STARTING",
+    "As restart, but wait only until STARTING (or UP, ONESHOT) again. " +
+      "Exit 1 if one ends FATAL.",
   ),
   waitFor("wait-up", "up", "UP"),
   waitFor("wait-down", "down", "DOWN"),

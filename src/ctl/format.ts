@@ -9,11 +9,8 @@ import type { DaemonInfo, ServiceEvent, ServiceStatus } from "../protocol.ts";
 
 /**
  * One `list` line: `STATE name (pid N) (wstatus N) Ns`, the pid only when
- * there is one. The wait status is always there, as nitro prints it, so
- * that `^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (\d+)\) (\d+)s$` (the
- * regex of nitro's Prometheus exporter) matches every line. A negative
- * wait status (a FATAL that no exit of `run` caused) is printed as 0:
- * `run` has not exited, and the regex takes no minus sign.
+ * there is one, as C nitroctl prints it - a start that failed for good
+ * included, `(wstatus -1)`.
  *
  * @example
  * ```ts
@@ -24,8 +21,9 @@ import type { DaemonInfo, ServiceEvent, ServiceStatus } from "../protocol.ts";
  */
 export function formatStatus(s: ServiceStatus): string {
   const pid = s.pid === null ? "" : `(pid ${s.pid}) `;
-  const wstatus = Math.max(0, Math.trunc(s.wstatus));
-  return `${s.state} ${s.name} ${pid}(wstatus ${wstatus}) ${s.seconds}s`;
+  return `${s.state} ${s.name} ${pid}(wstatus ${
+    Math.trunc(s.wstatus)
+  }) ${s.seconds}s`;
 }
 
 /**
@@ -62,14 +60,16 @@ export function formatInfo(info: DaemonInfo): string[] {
 }
 
 /**
- * An event (for `events` and `-v`): `STATE name`.
+ * An event as `events` and `-v` print it: `STATE name`, the state C nitro
+ * announces there (it may differ from the state entered: a `run` that died
+ * while STARTING is announced STARTING while its `finish` runs).
  *
  * @example
  * ```ts
  * import { formatEvent } from "./format.ts";
- * console.assert(formatEvent({ name: "web", state: "UP", pid: 4, time: 9 }) === "UP web");
+ * console.assert(formatEvent({ name: "web", state: "UP", notice: "UP", pid: 4, time: 9 }) === "UP web");
  * ```
  */
 export function formatEvent(e: ServiceEvent): string {
-  return `${e.state} ${e.name}`;
+  return `${e.notice ?? e.state} ${e.name}`;
 }

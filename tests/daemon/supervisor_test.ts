@@ -85,9 +85,11 @@ function nitro(
       return this;
     },
     state: (name: string): State | undefined => sup.status(name)?.state,
-    /** The events of `name`, as `STATE@time`. */
+    /** The changes of `name` (its history), as `STATE@time`. */
     history: (name: string) =>
-      events.filter((e) => e.name === name).map((e) => `${e.state}@${e.time}`),
+      sup.history.toArray().filter((e) => e.name === name).map((e) =>
+        `${e.state}@${e.time}`
+      ),
     proc: (script: string) => host.processes.of(script),
     exit: (script: string, code = 0) =>
       host.processes.exit(host.processes.of(script).pid, { code }),
