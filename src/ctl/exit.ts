@@ -109,7 +109,7 @@ export function failure(error: unknown): Failure {
     return {
       status: EXIT.usage,
       message: error.message,
-      error: { code: "usage", message: error.message },
+      error: { code: "usage", message: error.reason ?? error.message },
     };
   }
   if (error instanceof TimeoutError) {
