@@ -50,8 +50,6 @@ export interface StateEvent {
    * announcement alone: `state` is then the state it is in).
    */
   notice: State | null;
-  /** An announcement alone: the state did not change here. */
-  alone?: true;
 }
 
 /** The result of one step. */
@@ -137,7 +135,6 @@ class Transition {
         state: this.s.state,
         at: this.effects.length,
         notice: state,
-        alone: true,
       });
     }
   }

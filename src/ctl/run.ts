@@ -185,11 +185,24 @@ export async function runCommand(
       // Handled before connecting (main.ts): it needs no nitro.
       return EXIT.ok;
     case "events": {
-      const events = client.events({ replay: line.replay });
-      client.close(); // the stream has a connection of its own
-      // As text, the lines C nitroctl prints: what C nitro announces.
-      for await (const e of events) {
-        printEvent(e);
+      // Ctrl-C ends it well (status 0), as C nitroctl's.
+      const interrupt = new AbortController();
+      const onInterrupt = () => interrupt.abort();
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      try {
+        const events = client.events({
+          replay: line.replay,
+          signal: interrupt.signal,
+        });
+        client.close(); // the stream has a connection of its own
+        // As text, the lines C nitroctl prints: what C nitro announces.
+        for await (const e of events) {
+          printEvent(e);
+        }
+      } catch (error) {
+        if (!interrupt.signal.aborted) throw error;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInterrupt);
       }
       return EXIT.ok;
     }

@@ -276,7 +276,7 @@ export class Supervisor {
     const e = this.#services.get(name);
     if (e) {
       const state = e.svc.state;
-      this.#publish(e, state, this.now(), { notice: state, alone: true });
+      this.#publish(e, state, this.now(), state);
     }
   }
 
@@ -453,7 +453,7 @@ export class Supervisor {
   announceSys(notice: State): void {
     const { state, pid } = this.#sys ?? { state: "DOWN" as const, pid: null };
     const time = Math.round(this.now());
-    this.#emit({ name: SYS, state, notice, pid, time }, { alone: true });
+    this.#emit({ name: SYS, state, notice, pid, time });
   }
 
   /** The pid of the SYS script running now (null once it ended). */
@@ -504,11 +504,8 @@ export class Supervisor {
       let silenced = false;
       for (let i = 0; i <= effects.length; i++) {
         while (next < events.length && events[next].at === i) {
-          const { state, notice, alone } = events[next++];
-          this.#publish(e, state, now, {
-            notice: silenced ? null : notice,
-            alone: alone === true,
-          });
+          const { state, notice } = events[next++];
+          this.#publish(e, state, now, silenced ? null : notice);
         }
         if (i === effects.length) break;
         const effect = effects[i];
@@ -730,26 +727,17 @@ export class Supervisor {
    * Publish a state change or announcement made at `now` (the core's
    * clock, not later), announced on the wire as `notice` (null: not).
    */
-  #publish(
-    e: Entry,
-    state: State,
-    now: number,
-    how: { notice: State | null; alone: boolean },
-  ): void {
-    const { notice, alone } = how;
+  #publish(e: Entry, state: State, now: number, notice: State | null): void {
     const time = Math.round(now);
-    this.#emit({ name: e.svc.name, state, notice, pid: e.pid, time }, {
-      alone,
-    });
+    this.#emit({ name: e.svc.name, state, notice, pid: e.pid, time });
   }
 
   /**
-   * The one place events go out: to those following them, to the notify
-   * directory (what C nitro announces), and to the history, which keeps
-   * changes only: an announcement `alone` changed nothing.
+   * The one place events go out: to the history, to those following
+   * them, and to the notify directory (what C nitro announces).
    */
-  #emit(event: ServiceEvent, { alone = false } = {}): void {
-    if (!alone) this.history.push(event);
+  #emit(event: ServiceEvent): void {
+    this.history.push(event);
     if (event.notice != null) {
       this.#host.notify.announce(event.name, event.notice);
     }

@@ -120,9 +120,8 @@ Deno.test("a request that changes nothing emits nothing: the supervisor announce
 });
 
 Deno.test("notices: where C nitro announces, and what", () => {
-  const notices = (
-    r: { events: { state: string; notice: string | null; alone?: true }[] },
-  ) => r.events.map((e) => `${e.state}:${e.notice}${e.alone ? ":alone" : ""}`);
+  const notices = (r: { events: { state: string; notice: string | null }[] }) =>
+    r.events.map((e) => `${e.state}:${e.notice}`);
   const { steps } = run({ hasFinish: true }, [
     [{ type: "up" }, 0],
     [{ type: "restart" }, 10],
@@ -132,7 +131,7 @@ Deno.test("notices: where C nitro announces, and what", () => {
   // The request announces its own RESTART (the supervisor does).
   assert.deepEqual(notices(steps[1]), ["RESTART:null"]);
   // Stopped on request, its finish runs in RESTART: announced again, alone.
-  assert.deepEqual(notices(steps[2]), ["RESTART:RESTART:alone"]);
+  assert.deepEqual(notices(steps[2]), ["RESTART:RESTART"]);
 });
 
 Deno.test("timers, exits and auto-up emit nothing when nothing changes", () => {

@@ -87,6 +87,13 @@ const RULES: Rule[] = [
     replace: "$1",
   },
   {
+    why: "a usage error of this nitroctl says why and where the usage " +
+      "is, after C nitroctl's words, on the same line",
+    side: "ours",
+    pattern: / \((?:[^\n]*; )?see nitroctl --help\)$/gm,
+    replace: "",
+  },
+  {
     why: "C nitro's words for an exec failure (ours are above, removed)",
     side: "c",
     pattern: /^- nitro: can't exec .*\n/gm,

@@ -381,7 +381,7 @@ export class Requests implements LineHandler {
 
   /**
    * Answer once every service reached the target or failed it, judged as
-   * C nitroctl judges: at each event, by the state it entered. With
+   * C nitroctl judges: at each announcement, by the state announced. With
    * `verbose`, every event of the services until then - after their
    * current state, for a pure wait (C nitroctl asks for it first).
    */
@@ -440,7 +440,10 @@ export class Requests implements LineHandler {
       // A listener must never throw into the supervisor.
       try {
         if (request.verbose && open.has(event.name)) show(event);
-        if (open.has(event.name)) settle(event.name, event.state);
+        // Judged as C nitroctl judges: by what is announced.
+        if (open.has(event.name) && event.notice != null) {
+          settle(event.name, event.notice);
+        }
         if (open.size === 0) finish();
       } catch (err) {
         this.#ctx.report("following a wait", err);
