@@ -14,17 +14,15 @@ import { UsageError } from "./args.ts";
 export const EXIT = {
   /** Everything done. */
   ok: 0,
-  /**
-   * A start/restart/wait ended FATAL, pidof/check found no pid, or a
-   * signal found no process to signal.
-   */
+  /** A start/restart ended FATAL, or pidof/check found no pid. */
   failed: 1,
   /** Bad command line. */
   usage: 2,
   /** `-t` expired first. */
   timeout: 3,
   /**
-   * No such service (even when the others were served), bad name, nitro
+   * No such service (even when the others were served), bad name, no
+   * process to signal (C nitro answers it as no such service), nitro
    * unreachable, or refusing (`busy`, shutting down).
    */
   unavailable: 111,
@@ -37,7 +35,7 @@ export const EXIT = {
  * - `timeout`: `-t` expired (exit 3);
  * - `unreachable`: nitro could not be reached, or went away (exit 111);
  * - `fatal`: a service ended FATAL instead of its target (exit 1);
- * - `no-process`: a signal found no process to signal (exit 1).
+ * - `no-process`: a signal found no process to signal (exit 111).
  */
 export type CtlErrorCode =
   | ErrorCode
