@@ -530,6 +530,63 @@ Deno.test("events prints each change as it happens, until nitro closes", async (
   }
 });
 
+Deno.test("events prints what C nitro announces (notice); --json every event", async () => {
+  const sent = [
+    { name: "db", state: "STARTING", notice: "STARTING", pid: 10, time: 0 },
+    // The request's own announcement: C's events prints it again.
+    { name: "db", state: "STARTING", notice: "STARTING", pid: 10, time: 0 },
+    // C nitro is silent here.
+    { name: "db", state: "DELAY", notice: null, pid: null, time: 1 },
+    // A run that died while STARTING: announced STARTING while finish runs.
+    { name: "db", state: "RESTART", notice: "STARTING", pid: 11, time: 2 },
+  ];
+  await using daemon = await FakeDaemon.start(async (request, reply) => {
+    if (request.op !== "events") return;
+    for (const event of sent) await reply.send({ event });
+    reply.hangup();
+  });
+  const text = await nitroctl(daemon.path, ["events"]);
+  assert.deepEqual([text.code, text.stdout, text.stderr], [
+    0,
+    "STARTING db\nSTARTING db\nSTARTING db\n",
+    "",
+  ]);
+  const json = await nitroctl(daemon.path, ["events", "--json"]);
+  assert.deepEqual(
+    json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l)),
+    sent,
+  );
+});
+
+Deno.test("-v: up prints the first announcement of each, as C's; failed to restart", async () => {
+  await using daemon = await FakeDaemon.start(async (request, reply) => {
+    if (request.op === "status") return reply.ok({ details: [] });
+    const announce = (name: string, state: string, notice: string | null) =>
+      reply.send({ event: { name, state, notice, pid: null, time: 0 } });
+    if (request.op === "up") {
+      await announce("a", "STARTING", null);
+      await announce("a", "STARTING", "STARTING");
+      await announce("b", "SETUP", "SETUP");
+      await announce("a", "STARTING", "STARTING");
+      return reply.ok({
+        results: [
+          { name: "a", state: "STARTING", ok: true },
+          { name: "b", state: "SETUP", ok: true },
+        ],
+      });
+    }
+    return reply.ok({ results: [{ name: "a", state: "FATAL", ok: false }] });
+  });
+  const up = await nitroctl(daemon.path, ["-v", "up", "a", "b"]);
+  assert.deepEqual([up.code, up.stdout], [0, "STARTING a\nSETUP b\n"]);
+  assert.equal("verbose" in daemon.ops("up")[0], true);
+  const restart = await nitroctl(daemon.path, ["restart", "a"]);
+  assert.deepEqual([restart.code, restart.stderr], [
+    1,
+    "nitroctl: failed to restart 'a'\n",
+  ]);
+});
+
 Deno.test("events --json prints one ServiceEvent per line", async () => {
   await using daemon = await FakeDaemon.start(async (request, reply) => {
     if (request.op !== "events") return;
