@@ -27,9 +27,10 @@ export function formatStatus(s: ServiceStatus): string {
 }
 
 /**
- * `info` as `key value` lines, every value a number, nitro's keys first:
- * `pid`, `max_service` (services known), `total_reaps`, `total_sv_reaps`,
- * then the others. Text facts (dir, version, pid1) are only in `--json`.
+ * `info` as `key value` lines, every value a number, C nitroctl's lines
+ * first: `nitro_pid`, `pid`, `max_service` (services known), `total_reaps`,
+ * `total_sv_reaps`, then the others. Text facts (dir, version, pid1) are
+ * only in `--json`.
  *
  * @example
  * ```ts
@@ -39,11 +40,12 @@ export function formatStatus(s: ServiceStatus): string {
  *   svReaps: 7, fds: 12, rss: 4096, boot: 5, uptime: 61500,
  *   dir: "/etc/nitro", pid1: true,
  * });
- * console.assert(lines[1] === "max_service 3" && lines.includes("uptime_ms 61500"));
+ * console.assert(lines[2] === "max_service 3" && lines.includes("uptime_ms 61500"));
  * ```
  */
 export function formatInfo(info: DaemonInfo): string[] {
   const keys: [string, number | null][] = [
+    ["nitro_pid", info.pid],
     ["pid", info.pid],
     ["max_service", info.services],
     ["total_reaps", info.reaps],

@@ -32,9 +32,10 @@ Deno.test("list lines always carry (wstatus N), -1 as C nitroctl prints it", () 
   }
 });
 
-Deno.test("info: nitro's four keys first, numbers only, no text facts", () => {
+Deno.test("info: C nitroctl's five lines first, numbers only, no text facts", () => {
   const info: DaemonInfo = { ...FAKE_INFO, uptime: 1234.6 };
   assert.deepEqual(formatInfo(info), [
+    "nitro_pid 1234",
     "pid 1234",
     "max_service 3",
     "total_reaps 7",

@@ -129,6 +129,7 @@ Deno.test("info prints nitro's numeric keys first, only numbers", async () => {
   assert.equal(
     run.stdout,
     [
+      "nitro_pid 1234",
       "pid 1234",
       "max_service 3",
       "total_reaps 7",

@@ -91,8 +91,8 @@ Deno.test("nitroctl output against a real nitro with services in every state", a
       assert.deepEqual([run.code, run.stderr], [0, ""]);
       const lines = run.stdout.trimEnd().split("\n");
       assert.deepEqual(
-        lines.slice(0, 4).map((l) => l.split(" ")[0]),
-        ["pid", "max_service", "total_reaps", "total_sv_reaps"],
+        lines.slice(0, 5).map((l) => l.split(" ")[0]),
+        ["nitro_pid", "pid", "max_service", "total_reaps", "total_sv_reaps"],
       );
       for (const l of lines) assert.match(l, /^[a-z_]+ \d+$/);
       assert.ok(lines.includes(`max_service ${Object.keys(SERVICES).length}`));
