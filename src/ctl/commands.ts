@@ -255,7 +255,7 @@ export const COMMANDS: readonly Command[] = [
   }),
   entry({
     name: "rescan",
-    aliases: ["scan"],
+    aliases: ["scan", "s"],
     action: { kind: "rescan" },
     services: "none",
     summary: "re-read the service directory",

@@ -226,6 +226,7 @@ Deno.test("each command word sends its request", async () => {
   const bareRows: Array<[string[], Record<string, unknown>]> = [
     [["rescan"], { op: "rescan" }],
     [["scan"], { op: "rescan" }],
+    [["s"], { op: "rescan" }], // C nitroctl's first letter of scan
     [["Shutdown"], { op: "shutdown" }],
     [["Reboot"], { op: "reboot" }],
   ];
