@@ -453,7 +453,9 @@ export class Supervisor {
   announceSys(notice: State): void {
     const { state, pid } = this.#sys ?? { state: "DOWN" as const, pid: null };
     const time = Math.round(this.now());
-    this.#emit({ name: SYS, state, notice, pid, time });
+    // Not kept in the history: SYS's changes are, and a boot's timeline
+    // reads them as they came.
+    this.#emit({ name: SYS, state, notice, pid, time }, { kept: false });
   }
 
   /** The pid of the SYS script running now (null once it ended). */
@@ -733,11 +735,12 @@ export class Supervisor {
   }
 
   /**
-   * The one place events go out: to the history, to those following
-   * them, and to the notify directory (what C nitro announces).
+   * The one place events go out: to the history (unless not `kept`), to
+   * those following them, and to the notify directory (what C nitro
+   * announces).
    */
-  #emit(event: ServiceEvent): void {
-    this.history.push(event);
+  #emit(event: ServiceEvent, { kept = true } = {}): void {
+    if (kept) this.history.push(event);
     if (event.notice != null) {
       this.#host.notify.announce(event.name, event.notice);
     }

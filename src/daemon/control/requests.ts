@@ -440,9 +440,11 @@ export class Requests implements LineHandler {
       // A listener must never throw into the supervisor.
       try {
         if (request.verbose && open.has(event.name)) show(event);
-        // Judged as C nitroctl judges: by what is announced.
-        if (open.has(event.name) && event.notice != null) {
-          settle(event.name, event.notice);
+        // Judged as C nitroctl judges: by what is announced (an event
+        // that does not say counts as announced).
+        const notice = event.notice === undefined ? event.state : event.notice;
+        if (open.has(event.name) && notice !== null) {
+          settle(event.name, notice);
         }
         if (open.size === 0) finish();
       } catch (err) {
