@@ -169,8 +169,9 @@ export interface WaitOptions extends ServiceOptions {
    */
   wait?: WaitTarget;
   /**
-   * Stream the services' states to {@link onEvent}: the state each is in
-   * when the wait starts, then every change.
+   * Stream the services' events to {@link onEvent}: for a pure wait, the
+   * state each is in when it starts; then every event (change or
+   * announcement, see {@link ServiceEvent}) until each reached the target.
    */
   verbose?: boolean;
   /** Called for every state streamed for this request. */

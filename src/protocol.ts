@@ -334,12 +334,23 @@ export interface ServiceDetail extends ServiceStatus {
   reason: string | null;
 }
 
-/** A state change. */
+/**
+ * A state change, or an announcement. C nitro announces states to its
+ * listeners at chosen points, not at every change (silent on entering
+ * DELAY, say; twice STARTING for `up`): `notice` is the state it announces
+ * there, null where it is silent. An announcement that changes nothing
+ * (the state a request left a service in) has `state` unchanged.
+ */
 export interface ServiceEvent {
   /** The service that changed. */
   name: string;
-  /** The state it entered. */
+  /** The state it entered (or is in, for an announcement alone). */
   state: State;
+  /**
+   * The state C nitro announces here; null: it is silent. This nitro
+   * always says; absent (another daemon) counts as announced, `state`.
+   */
+  notice?: State | null;
   /** Pid of its process at that moment, if any. */
   pid: number | null;
   /** Monotonic time of the change, in milliseconds since nitro started. */
@@ -507,6 +518,7 @@ const serviceDetail = object<ServiceDetail>({
 const serviceEvent = object<ServiceEvent>({
   name: string,
   state,
+  notice: optional(nullable(state)),
   pid,
   time: number,
 });

@@ -32,30 +32,32 @@ import {
 } from "./service.ts";
 
 /**
- * A state the service entered (or, for a request that changed nothing, is
- * in), to be published as an event once the first `at` effects of the same
- * step have been carried out - so the event carries the pid of a process
- * the state started.
+ * A state the service entered, or an announcement of the state it is in,
+ * to be published as an event once the first `at` effects of the same step
+ * have been carried out - so the event carries the pid of a process the
+ * state started.
  */
 export interface StateEvent {
   state: State;
   at: number;
+  /**
+   * The state announced on the wire here (the notify directory), or null:
+   * exactly where C nitro announces one, which is not at every change - it
+   * is silent on entering DELAY, and on SHUTDOWN or RESTART as a request
+   * begins them (the request's own announcement covers those), and it
+   * announces the state a `finish` runs in, even STARTING, and DOWN
+   * between a failed exec and FATAL, where it never stays (an
+   * announcement alone: `state` is then the state it is in).
+   */
+  notice: State | null;
 }
 
 /** The result of one step. */
 export interface StepResult {
   service: Service;
   effects: Effect[];
-  /** Every state passed through, in order. */
+  /** Every state passed through and every announcement, in order. */
   events: StateEvent[];
-  /**
-   * The states to announce on the wire (the notify directory): exactly
-   * where C nitro announces one, which is not at every change - it is
-   * silent on entering DELAY, and on SHUTDOWN or RESTART as a request
-   * begins them (the request's own announcement covers those), and it
-   * announces the state a `finish` runs in, even STARTING.
-   */
-  notices: State[];
 }
 
 /** Advance `service` by one input at monotonic time `now` (milliseconds). */
@@ -63,8 +65,7 @@ export function step(service: Service, input: Input, now: number): StepResult {
   const s: Service = { ...service };
   const effects: Effect[] = [];
   const events: StateEvent[] = [];
-  const notices: State[] = [];
-  const t = new Transition(s, effects, events, notices, now);
+  const t = new Transition(s, effects, events, now);
   switch (input.type) {
     case "up":
       s.requested = true;
@@ -99,13 +100,7 @@ export function step(service: Service, input: Input, now: number): StepResult {
     default:
       impossible("input", input);
   }
-  // A request that changes nothing still tells its waiters where things are.
-  const request = input.type === "up" || input.type === "down" ||
-    input.type === "restart" || input.type === "ready";
-  if (request && events.length === 0) {
-    events.push({ state: s.state, at: effects.length });
-  }
-  return { service: s, effects, events, notices };
+  return { service: s, effects, events };
 }
 
 /** The mutable working copy of one step, with the moves it can make. */
@@ -114,14 +109,34 @@ class Transition {
     private readonly s: Service,
     private readonly effects: Effect[],
     private readonly events: StateEvent[],
-    private readonly notices: State[],
     private readonly now: number,
   ) {}
 
   /** Enter `state` and announce it on the wire. */
   announce(state: State, deadline: number | null = null): void {
     this.enter(state, deadline);
-    this.notices.push(state);
+    this.notice(state);
+  }
+
+  /**
+   * Announce `state` on the wire: as the notice of the change just made,
+   * if nothing came after it and it has none; else as an announcement
+   * alone.
+   */
+  notice(state: State): void {
+    const last = this.events.at(-1);
+    if (
+      last !== undefined && last.notice === null &&
+      last.at === this.effects.length && last.state === this.s.state
+    ) {
+      last.notice = state;
+    } else {
+      this.events.push({
+        state: this.s.state,
+        at: this.effects.length,
+        notice: state,
+      });
+    }
   }
 
   /** Change state and clear the deadline (or set a new one). */
@@ -134,7 +149,7 @@ class Transition {
   switchTo(state: State): void {
     if (this.s.state !== state) {
       this.s.since = this.now;
-      this.events.push({ state, at: this.effects.length });
+      this.events.push({ state, at: this.effects.length, notice: null });
     }
     this.s.state = state;
     if (state !== "FATAL") this.s.reason = null;
@@ -312,7 +327,7 @@ class Transition {
   private fatal(reason: string, announceDown = false): void {
     reason = escapeControl(reason);
     this.effects.push({ type: "warn", message: `${this.s.name}: ${reason}` });
-    if (announceDown) this.notices.push("DOWN");
+    if (announceDown) this.notice("DOWN");
     this.announce("FATAL");
     this.s.reason = reason;
   }
@@ -323,7 +338,7 @@ class Transition {
       // Setup was being stopped.
       // C nitro announces DOWN between the two, though it never stays.
       if (this.s.state === "RESTART") {
-        this.notices.push("DOWN");
+        this.notice("DOWN");
         this.start();
       } else this.announce("DOWN");
       return;
@@ -379,7 +394,7 @@ class Transition {
       : [code, signo, this.s.param];
     this.spawn("finish", args);
     this.enter(state, this.now + KILL_AFTER_MS);
-    this.notices.push(announced === "UP" ? "RESTART" : announced);
+    this.notice(announced === "UP" ? "RESTART" : announced);
   }
 
   /**

@@ -8,21 +8,37 @@
 import { type Command, COMMANDS, lookupCommand, OPTIONS } from "./commands.ts";
 import type { Invocation } from "./invocation.ts";
 
+/** C nitroctl's usage line: the words of every usage error but two. */
+export const C_USAGE = "usage: nitroctl COMMAND [SERVICE ...]";
+
+/** C's words for a `-t` value it cannot read. */
+export const C_INVALID_TIMEOUT = "nitroctl: invalid timeout";
+
+/** C's words when `init` is called with a level it does not know. */
+export const C_INIT_USAGE = "usage: init [0|6|q]";
+
 /**
- * The command line is wrong: print the reason and the usage text, exit 2.
+ * The command line is wrong: one line on stderr, exit 2. The line is C
+ * nitroctl's words for the situation, then in parentheses why (where this
+ * nitroctl says more) and the pointer to `--help` - never the whole usage.
  *
  * @example
  * ```ts
  * import { UsageError } from "./args.ts";
  * const e = new UsageError("unknown command: frob");
- * console.assert(e.message === "unknown command: frob");
+ * console.assert(e.message === "usage: nitroctl COMMAND [SERVICE ...] (unknown command: frob; see nitroctl --help)");
  * ```
  */
 export class UsageError extends Error {
-  /** Make a usage error with the reason to print above the usage text. */
-  constructor(message: string) {
-    super(message);
+  /** Why, in this nitroctl's words (or undefined: C's words say it). */
+  readonly reason?: string;
+
+  /** A usage error: C's `words` (by default its usage line) and `reason`. */
+  constructor(reason?: string, words: string = C_USAGE) {
+    const why = reason === undefined ? "" : `${reason}; `;
+    super(`${words} (${why}see nitroctl --help)`);
     this.name = "UsageError";
+    if (reason !== undefined) this.reason = reason;
   }
 }
 
@@ -85,30 +101,31 @@ const INIT_LEVELS: Readonly<Record<string, string>> = {
  * console.assert(line.timeoutMs === 2000 && line.services[0] === "web");
  * ```
  */
-export async function parseCommandLine(
+export function parseCommandLine(
   invocation: Invocation,
 ): Promise<CommandLine> {
-  const { name, args } = invocation;
+  try {
+    return Promise.resolve(parseInvocation(invocation));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function parseInvocation({ name, args }: Invocation): CommandLine {
   // sysvinit names ignore their arguments (`reboot -f` still reboots).
   if (name === "halt" || name === "poweroff") return simple("Shutdown");
   if (name === "reboot") return simple("Reboot");
   if (name === "init") {
     const level = args.length === 1 ? INIT_LEVELS[args[0]] : undefined;
-    if (level === undefined) throw new UsageError("usage: init 0|6|q");
+    if (level === undefined) throw new UsageError(undefined, C_INIT_USAGE);
     return simple(level);
   }
-  return await parseNitroctl(args);
+  return parseNitroctl(args);
 }
 
 /** The ordinary `nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]`. */
-async function parseNitroctl(args: string[]): Promise<CommandLine> {
-  let parsed;
-  try {
-    parsed = await parseOptions(args);
-  } catch (error) {
-    throw new UsageError(shortReason(error));
-  }
-  const { values, positionals } = parsed;
+function parseNitroctl(args: string[]): CommandLine {
+  const { values, positionals } = parseOptions(args);
   const [word, ...services] = positionals;
   const command = lookupCommand(word ?? "list");
   if (command === undefined) throw new UsageError(`unknown command: ${word}`);
@@ -126,7 +143,8 @@ async function parseNitroctl(args: string[]): Promise<CommandLine> {
       : "command",
   };
   if (typeof values.timeout === "string") {
-    line.timeoutMs = parseSeconds(values.timeout) * 1000;
+    const ms = parseTimeout(values.timeout);
+    if (ms !== undefined) line.timeoutMs = ms;
   }
   if (line.help) return line;
   const name = word ?? "list";
@@ -139,7 +157,7 @@ async function parseNitroctl(args: string[]): Promise<CommandLine> {
     line.services = [];
   }
   if (command.services === "required" && services.length === 0) {
-    throw new UsageError(`${name} needs at least one SERVICE`);
+    throw new UsageError(`${name} needs a SERVICE`);
   }
   if (
     command.services === "none" && command.operand === undefined &&
@@ -187,14 +205,6 @@ export function asksForJson(args: readonly string[]): boolean {
   return (end === -1 ? args : args.slice(0, end)).includes("--json");
 }
 
-/** nitroctl's options, as `node:util` parseArgs takes them. */
-const PARSE_OPTIONS = Object.fromEntries(OPTIONS.map((o) => [
-  o.name,
-  o.short === undefined
-    ? { type: o.value ? "string" : "boolean" }
-    : { type: o.value ? "string" : "boolean", short: o.short },
-])) as Record<string, { type: "string" | "boolean"; short?: string }>;
-
 /** The options and positional arguments of a command line. */
 interface ParsedOptions {
   values: Record<string, string | boolean | undefined>;
@@ -202,22 +212,58 @@ interface ParsedOptions {
 }
 
 /**
- * Parse with `node:util` parseArgs, loaded only when an argument looks like
- * an option: loading it costs a third of nitroctl's start-up, and without
- * one every argument is positional anyway.
+ * Read options as glibc's getopt_long reads them (C nitroctl uses getopt):
+ * short options bundled (`-vt1`), a value joined or in the next argument,
+ * `--name=value`, options anywhere among the words, `--` ending them. A
+ * wrong option is a {@link UsageError} with getopt's own words.
  */
-async function parseOptions(args: string[]): Promise<ParsedOptions> {
-  if (!args.some((arg) => arg.startsWith("-"))) {
-    return { values: {}, positionals: args };
+function parseOptions(args: readonly string[]): ParsedOptions {
+  const values: ParsedOptions["values"] = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const name = arg.slice(2, eq === -1 ? undefined : eq);
+      const option = OPTIONS.find((o) => o.name === name);
+      if (option === undefined) {
+        throw new UsageError(`unrecognized option '${arg}'`);
+      }
+      if (!option.value) {
+        if (eq !== -1) {
+          throw new UsageError(`option '--${name}' doesn't allow an argument`);
+        }
+        values[name] = true;
+      } else if (eq !== -1) values[name] = arg.slice(eq + 1);
+      else if (i + 1 < args.length) values[name] = args[++i];
+      else throw new UsageError(`option '--${name}' requires an argument`);
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    for (let k = 1; k < arg.length; k++) {
+      const letter = arg[k];
+      const option = OPTIONS.find((o) => o.short === letter);
+      if (option === undefined) {
+        throw new UsageError(`invalid option -- '${letter}'`);
+      }
+      if (!option.value) {
+        values[option.name] = true;
+        continue;
+      }
+      if (k + 1 < arg.length) values[option.name] = arg.slice(k + 1);
+      else if (i + 1 < args.length) values[option.name] = args[++i];
+      else throw new UsageError(`option requires an argument -- '${letter}'`);
+      break;
+    }
   }
-  const { parseArgs } = await import("node:util");
-  const { values, positionals } = parseArgs({
-    args,
-    options: PARSE_OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
-  return { values: values as ParsedOptions["values"], positionals };
+  return { values, positionals };
 }
 
 function simple(word: string): CommandLine {
@@ -232,18 +278,59 @@ function simple(word: string): CommandLine {
   };
 }
 
-/** A positive number of seconds, possibly fractional (`0.5`, `.5`, `3`). */
-function parseSeconds(text: string): number {
-  const seconds = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
-  if (!(seconds > 0) || !Number.isFinite(seconds)) {
-    throw new UsageError(`bad -t value: ${text} (want seconds > 0)`);
+/**
+ * A `-t` value as C nitroctl reads it, with strtod(3): decimal or hex,
+ * an exponent, leading blanks, `inf` and `nan` (no limit at all: undefined
+ * milliseconds). Negative, trailing garbage, or out of range (overflow,
+ * underflow) is {@link C_INVALID_TIMEOUT}.
+ *
+ * @example
+ * ```ts
+ * import { parseTimeout } from "./args.ts";
+ * console.assert(parseTimeout("1.5") === 1500 && parseTimeout("0") === 0);
+ * console.assert(parseTimeout("1e1") === 10_000 && parseTimeout("inf") === undefined);
+ * ```
+ */
+export function parseTimeout(text: string): number | undefined {
+  const seconds = strtod(text);
+  if (seconds === null || seconds < 0) {
+    throw new UsageError(
+      `not a number of seconds: '${text}'`,
+      C_INVALID_TIMEOUT,
+    );
   }
-  return seconds;
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
 }
 
-/** parseArgs' complaint without its advice: "unknown option '--x'". */
-function shortReason(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const first = message.split(". ")[0];
-  return first.charAt(0).toLowerCase() + first.slice(1);
+/**
+ * strtod(3) of all of `text`, or null where C nitroctl's check refuses it
+ * (text left over, or ERANGE). An empty text is 0, as strtod leaves it.
+ */
+function strtod(text: string): number | null {
+  const t = text.replace(/^[ \t\n\v\f\r]+/, "");
+  if (t === "") return text === "" ? 0 : null;
+  const special = /^([+-]?)(inf|infinity|nan(\([0-9a-z_]*\))?)$/i.exec(t);
+  if (special !== null) {
+    if (special[2].toLowerCase().startsWith("nan")) return NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
+  let value: number;
+  let digits: string;
+  const hex = /^([+-]?)0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?$/i
+    .exec(t);
+  if (hex !== null) {
+    const [, sign, whole, frac = "", exp = "0"] = hex;
+    digits = whole + frac;
+    if (digits === "") return null;
+    value = parseInt(digits, 16) * 2 ** (Number(exp) - 4 * frac.length);
+    if (sign === "-") value = -value;
+  } else {
+    const dec = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.exec(t);
+    if (dec === null) return null;
+    digits = dec[1];
+    value = Number(t);
+  }
+  if (!Number.isFinite(value)) return null; // overflow
+  if (value === 0 && /[1-9a-f]/i.test(digits)) return null; // underflow
+  return value;
 }

@@ -115,7 +115,7 @@ function signal(name: string, sig: SignalName): Command {
     services: "required",
     summary: `send ${sig} to services`,
     description: `Send ${sig} to the process of each SERVICE; ` +
-      "any prefix of the word works. Exit 1 if one has no process.",
+      "any prefix of the word works. Exit 111 if one has no process.",
   });
 }
 
@@ -221,9 +221,10 @@ export const COMMANDS: readonly Command[] = [
     "fast-restart",
     ["r"],
     "restart",
-    "restart",
-    "restart, wait for services to be RESTART",
-    "As restart, but wait only until RESTART.",
+    "starting",
+    "restart, wait for services to be STARTING",
+    "As restart, but wait only until STARTING (or UP, ONESHOT) again. " +
+      "Exit 1 if one ends FATAL.",
   ),
   waitFor("wait-up", "up", "UP"),
   waitFor("wait-down", "down", "DOWN"),
@@ -254,7 +255,7 @@ export const COMMANDS: readonly Command[] = [
   }),
   entry({
     name: "rescan",
-    aliases: ["scan"],
+    aliases: ["scan", "s"],
     action: { kind: "rescan" },
     services: "none",
     summary: "re-read the service directory",
@@ -266,9 +267,10 @@ export const COMMANDS: readonly Command[] = [
     action: { kind: "events" },
     services: "none",
     options: ["replay"],
-    summary: "print state changes as they happen",
-    description: "Print STATE name for every state change, as it happens, " +
-      "until interrupted; with --replay, the kept history first.",
+    summary: "print the states nitro announces as they happen",
+    description: "Print STATE name for every state nitro announces (what " +
+      "C nitroctl's events prints), as it happens, until interrupted; " +
+      "--json gives every event; with --replay, the kept history first.",
   }),
   entry({
     name: "blame",
@@ -337,7 +339,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "verbose",
     short: "v",
-    summary: "print each state change while waiting",
+    summary: "print each state announced while waiting",
   },
   { name: "json", summary: "machine-readable output, errors included" },
   { name: "replay", summary: "with events: start with the retained history" },

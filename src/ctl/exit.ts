@@ -14,17 +14,15 @@ import { UsageError } from "./args.ts";
 export const EXIT = {
   /** Everything done. */
   ok: 0,
-  /**
-   * A start/restart/wait ended FATAL, pidof/check found no pid, or a
-   * signal found no process to signal.
-   */
+  /** A start/restart ended FATAL, or pidof/check found no pid. */
   failed: 1,
   /** Bad command line. */
   usage: 2,
   /** `-t` expired first. */
   timeout: 3,
   /**
-   * No such service (even when the others were served), bad name, nitro
+   * No such service (even when the others were served), bad name, no
+   * process to signal (C nitro answers it as no such service), nitro
    * unreachable, or refusing (`busy`, shutting down).
    */
   unavailable: 111,
@@ -37,7 +35,7 @@ export const EXIT = {
  * - `timeout`: `-t` expired (exit 3);
  * - `unreachable`: nitro could not be reached, or went away (exit 111);
  * - `fatal`: a service ended FATAL instead of its target (exit 1);
- * - `no-process`: a signal found no process to signal (exit 1).
+ * - `no-process`: a signal found no process to signal (exit 111).
  */
 export type CtlErrorCode =
   | ErrorCode
@@ -68,12 +66,18 @@ export interface CtlError {
 
 /** `-t` expired before the work was done. */
 export class TimeoutError extends Error {
+  /** What was still pending, as this nitroctl found out (or undefined). */
+  pending?: string;
+
   /** Make the error for a limit of `ms` milliseconds. */
   constructor(ms: number) {
     super(`no answer within ${ms / 1000} s (-t)`);
     this.name = "TimeoutError";
   }
 }
+
+/** C nitroctl's words when `-t` expires. */
+export const C_TIMED_OUT = "nitroctl: action timed out";
 
 /** What a failure means: exit status, stderr line, `--json` error. */
 export interface Failure {
@@ -94,7 +98,7 @@ export interface Failure {
  * import { NitroError } from "../client.ts";
  * import { failure } from "./exit.ts";
  * const { status, message, error } = failure(new NitroError("no-such-service", "no such service", { service: "web" }));
- * console.assert(status === 111 && message === "nitroctl: web: no such service");
+ * console.assert(status === 111 && message === "nitroctl: no such service 'web'");
  * console.assert(error.code === "no-such-service" && error.service === "web");
  * ```
  */
@@ -102,15 +106,16 @@ export function failure(error: unknown): Failure {
   if (error instanceof UsageError) {
     return {
       status: EXIT.usage,
-      message: `nitroctl: ${error.message}`,
-      error: { code: "usage", message: error.message },
+      message: error.message,
+      error: { code: "usage", message: error.reason ?? error.message },
     };
   }
   if (error instanceof TimeoutError) {
+    const pending = error.pending === undefined ? "" : `: ${error.pending}`;
     return {
       status: EXIT.timeout,
-      message: "nitroctl: timeout",
-      error: { code: "timeout", message: error.message },
+      message: C_TIMED_OUT + pending,
+      error: { code: "timeout", message: error.message + pending },
     };
   }
   if (error instanceof NitroError) {
@@ -132,22 +137,35 @@ export function failure(error: unknown): Failure {
  * ```ts
  * import { serviceFailure } from "./exit.ts";
  * const { message, error } = serviceFailure({ service: "x", code: "no-such-service", message: "no such service" });
- * console.assert(message === "nitroctl: x: no such service" && error.service === "x");
+ * console.assert(message === "nitroctl: no such service 'x'" && error.service === "x");
  * ```
  */
 export function serviceFailure(e: ServiceError): Failure {
   return unavailable(codeOf(e.code), e.message, e.service);
 }
 
-/** A failure of status 111: the line names the service unless it does. */
+/**
+ * A failure of status 111. A service nitro does not serve is in C
+ * nitroctl's words, `no such service 'X'` (C nitro answers every such
+ * request alike), the reason appended when it is more than that; any other
+ * failure names the service, unless its message does.
+ */
 function unavailable(
   code: CtlErrorCode,
   message: string,
   service: string | undefined,
 ): Failure {
-  const text = service !== undefined && !message.includes(service)
-    ? `${service}: ${message}`
-    : message;
+  let text: string;
+  if (
+    service !== undefined && (code === "no-such-service" || code === "bad-name")
+  ) {
+    text = `no such service '${service}'` +
+      (message === "no such service" ? "" : `: ${message}`);
+  } else {
+    text = service !== undefined && !message.includes(service)
+      ? `${service}: ${message}`
+      : message;
+  }
   return {
     status: EXIT.unavailable,
     message: `nitroctl: ${text}`,

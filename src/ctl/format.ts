@@ -9,11 +9,8 @@ import type { DaemonInfo, ServiceEvent, ServiceStatus } from "../protocol.ts";
 
 /**
  * One `list` line: `STATE name (pid N) (wstatus N) Ns`, the pid only when
- * there is one. The wait status is always there, as nitro prints it, so
- * that `^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (\d+)\) (\d+)s$` (the
- * regex of nitro's Prometheus exporter) matches every line. A negative
- * wait status (a FATAL that no exit of `run` caused) is printed as 0:
- * `run` has not exited, and the regex takes no minus sign.
+ * there is one, as C nitroctl prints it - a start that failed for good
+ * included, `(wstatus -1)`.
  *
  * @example
  * ```ts
@@ -24,14 +21,16 @@ import type { DaemonInfo, ServiceEvent, ServiceStatus } from "../protocol.ts";
  */
 export function formatStatus(s: ServiceStatus): string {
   const pid = s.pid === null ? "" : `(pid ${s.pid}) `;
-  const wstatus = Math.max(0, Math.trunc(s.wstatus));
-  return `${s.state} ${s.name} ${pid}(wstatus ${wstatus}) ${s.seconds}s`;
+  return `${s.state} ${s.name} ${pid}(wstatus ${
+    Math.trunc(s.wstatus)
+  }) ${s.seconds}s`;
 }
 
 /**
- * `info` as `key value` lines, every value a number, nitro's keys first:
- * `pid`, `max_service` (services known), `total_reaps`, `total_sv_reaps`,
- * then the others. Text facts (dir, version, pid1) are only in `--json`.
+ * `info` as `key value` lines, every value a number, C nitroctl's lines
+ * first: `nitro_pid`, `pid`, `max_service` (services known), `total_reaps`,
+ * `total_sv_reaps`, then the others. Text facts (dir, version, pid1) are
+ * only in `--json`.
  *
  * @example
  * ```ts
@@ -41,11 +40,12 @@ export function formatStatus(s: ServiceStatus): string {
  *   svReaps: 7, fds: 12, rss: 4096, boot: 5, uptime: 61500,
  *   dir: "/etc/nitro", pid1: true,
  * });
- * console.assert(lines[1] === "max_service 3" && lines.includes("uptime_ms 61500"));
+ * console.assert(lines[2] === "max_service 3" && lines.includes("uptime_ms 61500"));
  * ```
  */
 export function formatInfo(info: DaemonInfo): string[] {
   const keys: [string, number | null][] = [
+    ["nitro_pid", info.pid],
     ["pid", info.pid],
     ["max_service", info.services],
     ["total_reaps", info.reaps],
@@ -62,14 +62,16 @@ export function formatInfo(info: DaemonInfo): string[] {
 }
 
 /**
- * An event (for `events` and `-v`): `STATE name`.
+ * An event as `events` and `-v` print it: `STATE name`, the state C nitro
+ * announces there (it may differ from the state entered: a `run` that died
+ * while STARTING is announced STARTING while its `finish` runs).
  *
  * @example
  * ```ts
  * import { formatEvent } from "./format.ts";
- * console.assert(formatEvent({ name: "web", state: "UP", pid: 4, time: 9 }) === "UP web");
+ * console.assert(formatEvent({ name: "web", state: "UP", notice: "UP", pid: 4, time: 9 }) === "UP web");
  * ```
  */
 export function formatEvent(e: ServiceEvent): string {
-  return `${e.state} ${e.name}`;
+  return `${e.notice ?? e.state} ${e.name}`;
 }

@@ -46,8 +46,8 @@ export async function main(
   } catch (error) {
     const { message, error: json } = failure(error);
     if (asksForJson(called.args)) io.out(errorDocument(json));
+    // One line, never the whole usage: `--help` has it.
     io.err(message);
-    io.err(await usage());
     return EXIT.usage;
   }
   if (line.help) {
@@ -62,8 +62,11 @@ export async function main(
   }
 
   let client: NitroClient | undefined;
+  /** The services as sent to nitro. */
+  let sent: string[] = [];
   const work = async () => {
     const target = await serviceArgs(line.services);
+    sent = target.services;
     // $NITRO_SOCK, /etc/nitro.sock or the default, as the spec says.
     const path = socketPath();
     checkSocketOwner(path, line.force, io.err);
@@ -81,15 +84,15 @@ export async function main(
     // The reader of our output went away (`nitroctl events | head -1`):
     // end quietly, with the status a SIGPIPE death would give.
     if (error instanceof Deno.errors.BrokenPipe) return 128 + 13;
+    const open = client as NitroClient | undefined;
+    if (error instanceof TimeoutError && open?.server === "deno") {
+      // What is still pending, where this nitro can say.
+      const { pendingWork } = await import("./pending.ts");
+      error.pending = await pendingWork(open, line, sent);
+    }
     const { status, message, error: json } = failure(error);
     if (line.json) io.out(errorDocument(json));
-    // Against C nitro, a timeout in C nitroctl's words.
-    const c = (client as NitroClient | undefined)?.server === "c";
-    io.err(
-      c && error instanceof TimeoutError
-        ? "nitroctl: action timed out"
-        : message,
-    );
+    io.err(message);
     return status;
   } finally {
     client?.close();
@@ -113,11 +116,6 @@ async function serviceArgs(args: string[]): Promise<ServiceArgs> {
   if (!args.some(isPath)) return { services: args };
   const { resolveServices } = await import("./services.ts");
   return resolveServices(args, envVar("NITRO_SERVICE"));
-}
-
-/** The usage text, loaded only when it is shown. */
-async function usage(): Promise<string> {
-  return (await import("./usage.ts")).USAGE.trimEnd();
 }
 
 /**

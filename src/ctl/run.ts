@@ -9,12 +9,7 @@
  * @module
  */
 
-import {
-  type NitroClient,
-  NitroError,
-  type OutgoingOf,
-  type SendOptions,
-} from "../client.ts";
+import { type NitroClient, NitroError, type OutgoingOf } from "../client.ts";
 import type {
   OkResponse,
   ServiceError,
@@ -22,6 +17,7 @@ import type {
   ServiceResult,
 } from "../protocol.ts";
 import type { CommandLine } from "./args.ts";
+import type { Action } from "./commands.ts";
 import { type CtlError, ctlError, EXIT, serviceFailure } from "./exit.ts";
 import { formatEvent, formatInfo, formatStatus } from "./format.ts";
 import type { Output } from "./output.ts";
@@ -54,26 +50,41 @@ export async function runCommand(
   io: Output,
 ): Promise<number> {
   const { action } = line.command;
-  /** What nitro could not serve, then the paths that did not resolve here. */
-  const unserved = (answer: { errors?: ServiceError[] }): ServiceError[] => [
-    ...answer.errors ?? [],
-    ...target.errors ?? [],
-  ];
-  const { services, hint } = target;
+  /** What nitro could not serve, after the names too long to send. */
+  const unserved = (answer: { errors?: ServiceError[] }): ServiceError[] =>
+    answer.errors ?? [];
+  const { hint } = target;
+  // As C nitroctl, a name too long for nitro is refused here, at once;
+  // the others are still sent.
+  const tooLong = target.services.filter((s) =>
+    !s.startsWith("/") && utf8Length(s) > MAX_SENT_NAME_BYTES
+  );
+  for (const name of tooLong) {
+    io.err(`nitroctl: service name too long: ${name}`);
+  }
+  const services = target.services.filter((s) => !tooLong.includes(s));
+  if (tooLong.length > 0 && services.length === 0) return EXIT.unavailable;
+  const worst = (status: number) =>
+    tooLong.length > 0 ? EXIT.unavailable : status;
   const print = (value: unknown) => io.out(JSON.stringify(value));
   const printEvent = (e: ServiceEvent) =>
-    line.json ? print(e) : io.out(formatEvent(e));
+    line.json ? print(e) : e.notice !== null && io.out(formatEvent(e));
   const named = hint === undefined ? { services } : { services, hint };
   const some = services.length > 0 ? named : {};
-  const streaming: SendOptions = line.verbose ? { onEvent: printEvent } : {};
-  const verbose = line.verbose ? { verbose: true } : {};
+  const verbose = line.verbose && showsChanges(action) ? { verbose: true } : {};
   /** Send a request whose answer is per-service results, and report them. */
   const settle = async (
     request: OutgoingOf<Acting>,
     kind: "wait" | "signal" = "wait",
   ) => {
-    const answer = await client.send(request, streaming);
-    return await report(client, answer, unserved(answer), kind, line, io);
+    const answer = await client.send(request, {
+      ...verbose.verbose
+        ? { onEvent: verboseLine(action, line, printEvent) }
+        : {},
+    });
+    return worst(
+      await report(client, answer, unserved(answer), kind, line, io),
+    );
   };
 
   switch (action.kind) {
@@ -84,7 +95,7 @@ export async function runCommand(
       if (line.json) print([...list, ...errors.map(failedEntry)]);
       // One write, not one per service: 10,000 lines are 10,000 syscalls.
       else if (list.length > 0) io.out(list.map(formatStatus).join("\n"));
-      return partial(errors, EXIT.ok, io);
+      return worst(partial(errors, EXIT.ok, io));
     }
     case "status": {
       const answer = await client.send({ op: "status", ...some });
@@ -95,7 +106,7 @@ export async function runCommand(
         const { formatDetails } = await import("./status.ts");
         for (const text of formatDetails(details)) io.out(text);
       }
-      return partial(errors, EXIT.ok, io);
+      return worst(partial(errors, EXIT.ok, io));
     }
     case "metrics": {
       const [answer, info, { formatMetrics }] = await Promise.all([
@@ -115,7 +126,7 @@ export async function runCommand(
     }
     case "change": {
       const request: OutgoingOf<Acting> = action.wait === undefined
-        ? { op: action.op, ...named }
+        ? { op: action.op, ...named, ...verbose }
         : { op: action.op, ...named, wait: action.wait, ...verbose };
       return await settle(request);
     }
@@ -150,7 +161,7 @@ export async function runCommand(
         }
       }
       const every = Object.values(pids).every((pid) => pid !== null);
-      return partial(errors, every ? EXIT.ok : EXIT.failed, io);
+      return worst(partial(errors, every ? EXIT.ok : EXIT.failed, io));
     }
     case "rescan":
       await client.rescan();
@@ -174,10 +185,24 @@ export async function runCommand(
       // Handled before connecting (main.ts): it needs no nitro.
       return EXIT.ok;
     case "events": {
-      const events = client.events({ replay: line.replay });
-      client.close(); // the stream has a connection of its own
-      for await (const e of events) {
-        printEvent(e);
+      // Ctrl-C ends it well (status 0), as C nitroctl's.
+      const interrupt = new AbortController();
+      const onInterrupt = () => interrupt.abort();
+      Deno.addSignalListener("SIGINT", onInterrupt);
+      try {
+        const events = client.events({
+          replay: line.replay,
+          signal: interrupt.signal,
+        });
+        client.close(); // the stream has a connection of its own
+        // As text, the lines C nitroctl prints: what C nitro announces.
+        for await (const e of events) {
+          printEvent(e);
+        }
+      } catch (error) {
+        if (!interrupt.signal.aborted) throw error;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInterrupt);
       }
       return EXIT.ok;
     }
@@ -186,10 +211,12 @@ export async function runCommand(
 
 /**
  * Print the results of an action as asked. A service that did not get
- * where it was asked to go (a wait ended FATAL; a signal found no process)
- * is named on stderr and makes the status 1; for one that ended FATAL,
- * with the reason nitro gives (asked for only then). Under `--json` each
- * such result carries its error, and each service not served follows.
+ * where it was asked to go is named on stderr in C nitroctl's words: a
+ * start or restart that ended FATAL, `failed to start 'X'` (status 1),
+ * with the reason nitro gives appended; a signal that found no process,
+ * `no such service 'X'` (status 111: C nitro answers it so). Under
+ * `--json` each such result carries its error, and each service not
+ * served follows.
  */
 async function report(
   client: NitroClient,
@@ -204,15 +231,17 @@ async function report(
   const reasons = kind === "wait"
     ? await fatalReasons(client, failed.filter((r) => r.state === "FATAL"))
     : new Map<string, string>();
+  const { action } = line.command;
+  const verb = action.kind === "change" && action.op === "restart"
+    ? "restart"
+    : "start";
+  /** What this nitroctl knows beyond C's words, if anything. */
+  const more = (r: ServiceResult): string | null =>
+    reasons.get(r.name) ?? (r.state === "FATAL" ? null : `it is ${r.state}`);
   const errorOf = (r: ServiceResult): CtlError =>
     kind === "signal"
       ? ctlError("no-process", "no process to signal", r.name)
-      : ctlError(
-        "fatal",
-        `failed: ${r.state}` +
-          (reasons.has(r.name) ? ` (${reasons.get(r.name)})` : ""),
-        r.name,
-      );
+      : ctlError("fatal", more(r) ?? "FATAL", r.name);
   if (line.json) {
     io.out(JSON.stringify([
       ...results.map((r) => r.ok ? r : { ...r, error: errorOf(r) }),
@@ -220,14 +249,18 @@ async function report(
     ]));
   }
   for (const r of failed) {
-    const { message } = errorOf(r);
-    io.err(
-      kind === "signal"
-        ? `nitroctl: ${r.name}: ${message}`
-        : `nitroctl: ${r.name} ${message}`,
-    );
+    const why = kind === "signal" ? errorOf(r).message : more(r);
+    const words = kind === "signal"
+      ? `nitroctl: no such service '${r.name}'`
+      : `nitroctl: failed to ${verb} '${r.name}'`;
+    io.err(why === null ? words : `${words}: ${why}`);
   }
-  return partial(errors, failed.length > 0 ? EXIT.failed : EXIT.ok, io);
+  const status = failed.length === 0
+    ? EXIT.ok
+    : kind === "signal"
+    ? EXIT.unavailable
+    : EXIT.failed;
+  return partial(errors, status, io);
 }
 
 /** Why each of these FATAL services is FATAL, as far as nitro says. */
@@ -268,6 +301,45 @@ function serviceError(e: ServiceError): CtlError {
 /** A service argument that was not served, as an entry of `--json` output. */
 function failedEntry(e: ServiceError) {
   return { name: e.service, ok: false, error: serviceError(e) };
+}
+
+/** Longest name C nitroctl sends, in bytes; a longer one is refused. */
+const MAX_SENT_NAME_BYTES = 64;
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/**
+ * Whether `-v` prints state changes for this command, as C nitroctl's
+ * does: for up, down, restart and their waiting forms, wait-up and
+ * wait-down; not for wait-starting, ready, signals.
+ */
+function showsChanges(action: Action): boolean {
+  return action.kind === "change" ||
+    (action.kind === "wait" && action.wait !== "starting");
+}
+
+/**
+ * What `-v` prints of the events streamed: every one under `--json`; as
+ * text, what C nitroctl prints - each announcement until the target is
+ * reached, and for `up` and `down`, which C does not wait on, the first
+ * announcement of each service only.
+ */
+function verboseLine(
+  action: Action,
+  line: CommandLine,
+  print: (e: ServiceEvent) => void,
+): (e: ServiceEvent) => void {
+  if (line.json || action.kind !== "change" || action.wait !== undefined) {
+    return print;
+  }
+  const told = new Set<string>();
+  return (e) => {
+    if (e.notice === null || told.has(e.name)) return;
+    told.add(e.name);
+    print(e);
+  };
 }
 
 /** The ops whose answer is per-service results. */

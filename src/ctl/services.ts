@@ -8,7 +8,6 @@
  */
 
 import { NitroError } from "../client.ts";
-import type { ServiceError } from "../protocol.ts";
 import { isPath } from "./args.ts";
 
 export { isPath };
@@ -17,19 +16,16 @@ export { isPath };
 export interface ServiceArgs {
   services: string[];
   hint?: string;
-  /**
-   * Paths that do not exist: reported, while the other arguments are
-   * still sent (as nitro itself does with unknown names).
-   */
-  errors?: ServiceError[];
 }
 
 /**
  * Resolve SERVICE arguments. Paths resolve as realpath(3) does: relative
  * to the physical cwd, so `..` in a symlinked directory is its target's
- * parent. A path that does not exist is listed in `errors`.
+ * parent.
  *
- * @throws {NitroError} `no-such-service` when no argument is left to send.
+ * @throws {NitroError} `no-such-service` at the first path that does not
+ *   exist, in C nitroctl's words (`no such service: /abs/path: why`):
+ *   as C nitroctl, nothing is sent then.
  *
  * @example
  * ```ts ignore
@@ -44,7 +40,6 @@ export function resolveServices(
 ): ServiceArgs {
   let paths = false;
   const services: string[] = [];
-  const errors: ServiceError[] = [];
   for (const arg of args) {
     if (!isPath(arg)) {
       services.push(arg);
@@ -54,17 +49,61 @@ export function resolveServices(
     try {
       services.push(Deno.realPathSync(arg));
     } catch (error) {
-      const why = error instanceof Deno.errors.NotFound
-        ? "no such service"
-        : `no such service (${error instanceof Error ? error.message : error})`;
-      errors.push({ service: arg, code: "no-such-service", message: why });
+      throw new NitroError("no-such-service", noSuchPath(arg, error));
     }
   }
-  if (services.length === 0 && errors.length > 0) {
-    const { code, message, service } = errors[0];
-    throw new NitroError(code, message, { service });
+  return paths && hint ? { services, hint } : { services };
+}
+
+/**
+ * C nitroctl's words for a SERVICE path that is not there:
+ * `no such service: /abs/path: No such file or directory`, the path made
+ * absolute as {@link lexicalPath} does.
+ */
+export function noSuchPath(arg: string, error: unknown): string {
+  const why = error instanceof Error
+    ? error.message.replace(/ \(os error \d+\).*$/, "")
+    : String(error);
+  return `no such service: ${lexicalPath(arg)}: ${why}`;
+}
+
+/**
+ * `arg` made absolute without resolving links, as C nitroctl does: from
+ * `$PWD` when that is the working directory (it keeps links), `.` and `..`
+ * taken lexically.
+ *
+ * @example
+ * ```ts ignore
+ * import { lexicalPath } from "./services.ts";
+ * lexicalPath("/etc/nitro/../nitro/./web"); // "/etc/nitro/web"
+ * ```
+ */
+export function lexicalPath(arg: string): string {
+  const parts: string[] = [];
+  const push = (text: string) => {
+    for (const part of text.split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === "..") parts.pop();
+      else parts.push(part);
+    }
+  };
+  if (!arg.startsWith("/")) push(workingDirectory());
+  push(arg);
+  return `/${parts.join("/")}`;
+}
+
+/** `$PWD` when it is the working directory (it keeps links), else cwd. */
+function workingDirectory(): string {
+  const cwd = Deno.cwd();
+  try {
+    const pwd = Deno.env.get("PWD");
+    if (pwd) {
+      const a = Deno.statSync(pwd);
+      const b = Deno.statSync(".");
+      if (a.dev === b.dev && a.ino === b.ino) return pwd;
+    }
+  } catch {
+    // Not readable: the physical directory will do.
   }
-  const target: ServiceArgs = paths && hint ? { services, hint } : { services };
-  if (errors.length > 0) target.errors = errors;
-  return target;
+  return cwd;
 }

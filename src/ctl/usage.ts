@@ -49,9 +49,9 @@ export const USAGE = [
   "options:",
   ...OPTIONS.map((o) => row(optionColumn(o), o.summary)),
   "",
-  "exit status: 0 ok, 1 ended FATAL, no pid or no process to signal,",
-  "2 usage, 3 timeout, 111 no such service (the others are still served),",
-  "bad name, nitro unreachable or busy",
+  "exit status: 0 ok, 1 ended FATAL or no pid, 2 usage, 3 timeout,",
+  "111 no such service (the others are still served), bad name, no process",
+  "to signal, nitro unreachable or busy",
   "",
 ].join("\n");
 

@@ -21,15 +21,17 @@ import { BOOT_HISTORY_SIZE, EventHistory, type RingBuffer } from "./history.ts";
  * ```ts
  * import { ServiceEventRing } from "./event_ring.ts";
  * const ring = new ServiceEventRing(2);
- * ring.push({ name: "a", state: "STARTING", pid: 7, time: 1 });
- * ring.push({ name: "a", state: "UP", pid: 7, time: 2 });
- * ring.push({ name: "b", state: "DOWN", pid: null, time: 3 });
+ * ring.push({ name: "a", state: "STARTING", notice: "STARTING", pid: 7, time: 1 });
+ * ring.push({ name: "a", state: "UP", notice: "UP", pid: 7, time: 2 });
+ * ring.push({ name: "b", state: "DELAY", notice: null, pid: null, time: 3 });
  * console.assert(ring.toArray().map((e) => e.time).join() === "2,3");
  * ```
  */
 export class ServiceEventRing implements RingBuffer<ServiceEvent> {
   #names: string[];
   #states: Uint8Array;
+  /** 0 for none (C nitro is silent), else 1 + the index in STATES. */
+  #notices: Uint8Array;
   /** 0 for none: no process has pid 0. */
   #pids: Int32Array;
   #times: Float64Array;
@@ -41,6 +43,7 @@ export class ServiceEventRing implements RingBuffer<ServiceEvent> {
     const n = Math.max(0, capacity);
     this.#names = new Array<string>(n).fill("");
     this.#states = new Uint8Array(n);
+    this.#notices = new Uint8Array(n);
     this.#pids = new Int32Array(n);
     this.#times = new Float64Array(n);
   }
@@ -56,6 +59,8 @@ export class ServiceEventRing implements RingBuffer<ServiceEvent> {
     const i = this.#next;
     this.#names[i] = event.name;
     this.#states[i] = STATES.indexOf(event.state);
+    const notice = event.notice === undefined ? event.state : event.notice;
+    this.#notices[i] = notice === null ? 0 : 1 + STATES.indexOf(notice);
     this.#pids[i] = event.pid ?? 0;
     this.#times[i] = event.time;
     this.#next = (i + 1) % this.capacity;
@@ -69,9 +74,11 @@ export class ServiceEventRing implements RingBuffer<ServiceEvent> {
     for (let k = 0; k < this.#size; k++) {
       const i = (first + k) % this.capacity;
       const pid = this.#pids[i];
+      const notice = this.#notices[i];
       out.push({
         name: this.#names[i],
         state: STATES[this.#states[i]],
+        notice: notice === 0 ? null : STATES[notice - 1],
         pid: pid === 0 ? null : pid,
         time: this.#times[i],
       });

@@ -275,7 +275,10 @@ export class Supervisor {
   request(name: string, input: Input): void {
     this.input(name, input);
     const e = this.#services.get(name);
-    if (e) this.#host.notify.announce(name, e.svc.state);
+    if (e) {
+      const state = e.svc.state;
+      this.#publish(e, state, this.now(), state);
+    }
   }
 
   /** Deliver `signal` to a service's current process; false if none. */
@@ -443,7 +446,17 @@ export class Supervisor {
   setSys(state: State): void {
     const pid = this.#sys?.pid ?? null;
     this.#sys = state === "DOWN" ? null : { state, pid, since: this.now() };
-    this.#emit({ name: SYS, state, pid, time: Math.round(this.now()) });
+    const time = Math.round(this.now());
+    this.#emit({ name: SYS, state, notice: null, pid, time });
+  }
+
+  /** Announce SYS as `notice`, as C nitro does, whatever its state. */
+  announceSys(notice: State): void {
+    const { state, pid } = this.#sys ?? { state: "DOWN" as const, pid: null };
+    const time = Math.round(this.now());
+    // Not kept in the history: SYS's changes are, and a boot's timeline
+    // reads them as they came.
+    this.#emit({ name: SYS, state, notice, pid, time }, { kept: false });
   }
 
   /** The pid of the SYS script running now (null once it ended). */
@@ -460,7 +473,6 @@ export class Supervisor {
   // --- one service ---------------------------------------------------------
 
   #feed(e: Entry, first: Input): void {
-    const name = e.svc.name;
     const queue: Input[] = [first];
     while (queue.length > 0) {
       const input = queue.shift()!;
@@ -479,23 +491,24 @@ export class Supervisor {
         };
       }
       const now = this.now();
-      let { service, effects, events, notices } = step(e.svc, input, now);
+      let { service, effects, events } = step(e.svc, input, now);
       if (effects.some((x) => x.type === "spawn" && x.script === "run")) {
         // `run` starts: how it becomes ready is as notification-fd says
         // now. If that changed, decide again (the core is pure).
         const fresh = readiness(this.#option(e, "notification-fd"));
         if (!sameReadiness(fresh, e.svc.facts.readiness)) {
           e.svc = { ...e.svc, facts: { ...e.svc.facts, readiness: fresh } };
-          ({ service, effects, events, notices } = step(e.svc, input, now));
+          ({ service, effects, events } = step(e.svc, input, now));
         }
       }
       e.svc = service;
       let next = 0;
       // A `run` that could not start was never STARTING, on the wire.
-      let announce = true;
+      let silenced = false;
       for (let i = 0; i <= effects.length; i++) {
         while (next < events.length && events[next].at === i) {
-          this.#publish(e, events[next++].state, now);
+          const { state, notice } = events[next++];
+          this.#publish(e, state, now, silenced ? null : notice);
         }
         if (i === effects.length) break;
         const effect = effects[i];
@@ -503,11 +516,8 @@ export class Supervisor {
         if (failure === null) continue;
         queue.push(failure);
         if (effect.type === "spawn" && effect.script === "run") {
-          announce = false;
+          silenced = true;
         }
-      }
-      if (announce) {
-        for (const state of notices) this.#host.notify.announce(name, state);
       }
       this.#armTimer(e);
     }
@@ -716,13 +726,25 @@ export class Supervisor {
 
   // --- events and output ---------------------------------------------------
 
-  /** Publish a state change made at `now` (the core's clock, not later). */
-  #publish(e: Entry, state: State, now: number): void {
-    this.#emit({ name: e.svc.name, state, pid: e.pid, time: Math.round(now) });
+  /**
+   * Publish a state change or announcement made at `now` (the core's
+   * clock, not later), announced on the wire as `notice` (null: not).
+   */
+  #publish(e: Entry, state: State, now: number, notice: State | null): void {
+    const time = Math.round(now);
+    this.#emit({ name: e.svc.name, state, notice, pid: e.pid, time });
   }
 
-  #emit(event: ServiceEvent): void {
-    this.history.push(event);
+  /**
+   * The one place events go out: to the history (unless not `kept`), to
+   * those following them, and to the notify directory (what C nitro
+   * announces).
+   */
+  #emit(event: ServiceEvent, { kept = true } = {}): void {
+    if (kept) this.history.push(event);
+    if (event.notice != null) {
+      this.#host.notify.announce(event.name, event.notice);
+    }
     for (const listener of this.#listeners) listener(event);
   }
 

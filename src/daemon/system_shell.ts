@@ -191,7 +191,7 @@ export class SystemShell {
       case "event":
         return sup.setSys(effect.state);
       case "announce":
-        return this.#host.notify.announce(SYS, effect.state);
+        return sup.announceSys(effect.state);
       case "run":
         return this.#runSys(effect.script, effect.args, effect.limitMs);
       case "stop-setup": {

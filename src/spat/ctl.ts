@@ -16,6 +16,7 @@ import type { CommandLine } from "../ctl/args.ts";
 import type { Action } from "../ctl/commands.ts";
 import type { Output } from "../ctl/output.ts";
 import { runCommand } from "../ctl/run.ts";
+import { lexicalPath, noSuchPath } from "../ctl/services.ts";
 import type { State } from "../protocol.ts";
 import { type CommandTag, type Reply, TAG } from "./codec.ts";
 import { formatCDetails, formatCInfo, formatCList } from "./format.ts";
@@ -307,45 +308,11 @@ function judge(
  */
 function cServiceName(arg: string): string | { error: string } {
   if (!(arg === "." || arg === ".." || arg.includes("/"))) return arg;
-  const path = absolute(arg);
+  const path = lexicalPath(arg);
   try {
     Deno.statSync(path);
   } catch (error) {
-    const why = error instanceof Error
-      ? error.message.replace(/ \(os error \d+\).*$/, "")
-      : String(error);
-    return { error: `nitroctl: no such service: ${path}: ${why}` };
+    return { error: `nitroctl: ${noSuchPath(arg, error)}` };
   }
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** `arg` made absolute without resolving links, as C nitroctl does. */
-function absolute(arg: string): string {
-  const parts: string[] = [];
-  const push = (text: string) => {
-    for (const part of text.split("/")) {
-      if (part === "" || part === ".") continue;
-      if (part === "..") parts.pop();
-      else parts.push(part);
-    }
-  };
-  if (!arg.startsWith("/")) push(workingDirectory());
-  push(arg);
-  return `/${parts.join("/")}`;
-}
-
-/** `$PWD` when it is the working directory (it keeps links), else cwd. */
-function workingDirectory(): string {
-  const cwd = Deno.cwd();
-  try {
-    const pwd = Deno.env.get("PWD");
-    if (pwd) {
-      const a = Deno.statSync(pwd);
-      const b = Deno.statSync(".");
-      if (a.dev === b.dev && a.ino === b.ino) return pwd;
-    }
-  } catch {
-    // Not readable: the physical directory will do.
-  }
-  return cwd;
 }

@@ -472,7 +472,14 @@ function sorted(answer: Served<SpatService>): Served<SpatService> {
 }
 
 function event(name: string, state: State): ServiceEvent {
-  return { name, state, pid: null, time: Math.round(performance.now()) };
+  // C nitro tells only what it announces.
+  return {
+    name,
+    state,
+    notice: state,
+    pid: null,
+    time: Math.round(performance.now()),
+  };
 }
 
 /** A listed service as the JSON protocol lists it. */

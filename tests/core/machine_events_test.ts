@@ -102,7 +102,7 @@ Deno.test("stop on request: SHUTDOWN, then DOWN once, no passing state", () => {
   assert.deepEqual(states(steps[2]), ["DOWN"]);
 });
 
-Deno.test("a request that changes nothing emits the current state", () => {
+Deno.test("a request that changes nothing emits nothing: the supervisor announces it", () => {
   const { steps } = run({}, [
     [{ type: "down" }, 0],
     [{ type: "up" }, 10],
@@ -112,11 +112,26 @@ Deno.test("a request that changes nothing emits the current state", () => {
     [{ type: "restart" }, 3002],
     [{ type: "restart" }, 3003],
   ]);
-  assert.deepEqual(states(steps[0]), ["DOWN"], "stop of a DOWN service");
-  assert.deepEqual(states(steps[3]), ["UP"], "up of an UP service");
-  assert.deepEqual(states(steps[4]), ["UP"], "ready of an UP service");
+  assert.deepEqual(states(steps[0]), [], "stop of a DOWN service");
+  assert.deepEqual(states(steps[3]), [], "up of an UP service");
+  assert.deepEqual(states(steps[4]), [], "ready of an UP service");
   assert.deepEqual(states(steps[5]), ["RESTART"]);
-  assert.deepEqual(states(steps[6]), ["RESTART"], "restart while RESTART");
+  assert.deepEqual(states(steps[6]), [], "restart while RESTART");
+});
+
+Deno.test("notices: where C nitro announces, and what", () => {
+  const notices = (r: { events: { state: string; notice: string | null }[] }) =>
+    r.events.map((e) => `${e.state}:${e.notice}`);
+  const { steps } = run({ hasFinish: true }, [
+    [{ type: "up" }, 0],
+    [{ type: "restart" }, 10],
+    [{ type: "exit", wstatus: 15 }, 20],
+  ]);
+  assert.deepEqual(notices(steps[0]), ["STARTING:STARTING"]);
+  // The request announces its own RESTART (the supervisor does).
+  assert.deepEqual(notices(steps[1]), ["RESTART:null"]);
+  // Stopped on request, its finish runs in RESTART: announced again, alone.
+  assert.deepEqual(notices(steps[2]), ["RESTART:RESTART"]);
 });
 
 Deno.test("timers, exits and auto-up emit nothing when nothing changes", () => {

@@ -686,7 +686,7 @@ Deno.test("neither run nor setup → ONESHOT at once, nothing spawned", () => {
   const r = step(m.s, { type: "up" }, 0);
   assert.equal(r.service.state, "ONESHOT");
   assert.deepEqual(r.effects, []);
-  assert.deepEqual(r.events, [{ state: "ONESHOT", at: 0 }]);
+  assert.deepEqual(r.events, [{ state: "ONESHOT", at: 0, notice: "ONESHOT" }]);
 });
 
 Deno.test("a directory gone while crashing → FATAL, not a restart loop", () => {

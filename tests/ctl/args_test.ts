@@ -43,25 +43,62 @@ Deno.test("parseCommandLine: options anywhere; -t in (fractional) seconds", asyn
   await assert.rejects(() => nitroctl("frob", "-h"), UsageError);
 });
 
-Deno.test("parseCommandLine: usage errors say what is wrong", async () => {
+Deno.test("parseCommandLine: usage errors are C's words, why, and --help", async () => {
+  const C = "usage: nitroctl COMMAND \\[SERVICE \\.\\.\\.\\]";
+  const T = "nitroctl: invalid timeout";
+  const help = "; see nitroctl --help\\)$";
   const cases: [string[], RegExp][] = [
-    [["frob"], /^unknown command: frob$/],
-    [["start"], /^start needs at least one SERVICE$/],
-    [["info", "web"], /^info takes no SERVICE$/],
-    [["--replay", "list"], /^--replay goes with events only$/],
-    [["-t", "0", "list"], /^bad -t value: 0 \(want seconds > 0\)$/],
-    [["-t", "soon", "list"], /^bad -t value: soon/],
-    [["-t", "1e3", "list"], /^bad -t value: 1e3/],
-    [["--frob", "list"], /^unknown option '--frob'$/],
-    [["-t"], /^option '-t, --timeout <value>' argument missing$/],
+    [["frob"], new RegExp(`^${C} \\(unknown command: frob${help}`)],
+    [["start"], new RegExp(`^${C} \\(start needs a SERVICE${help}`)],
+    [["info", "web"], new RegExp(`^${C} \\(info takes no SERVICE${help}`)],
+    [["--replay", "list"], /\(--replay goes with events only; see/],
+    [
+      ["-t", "-1", "list"],
+      new RegExp(`^${T} \\(not a number of seconds: '-1'${help}`),
+    ],
+    [["-t", "soon", "list"], new RegExp(`^${T} \\(not a number`)],
+    [["-t", "1x", "list"], new RegExp(`^${T} `)],
+    [["-t", "1e999", "list"], new RegExp(`^${T} `)],
+    [["-t", "1e-999", "list"], new RegExp(`^${T} `)],
+    // getopt's words, not a library's.
+    [["--frob", "list"], /\(unrecognized option '--frob'; see/],
+    [["-x", "list"], /\(invalid option -- 'x'; see/],
+    [["-t"], /\(option requires an argument -- 't'; see/],
+    [["--timeout"], /\(option '--timeout' requires an argument; see/],
+    [["--json=1"], /\(option '--json' doesn't allow an argument; see/],
   ];
   for (const [args, reason] of cases) {
     await assert.rejects(nitroctl(...args), (error: unknown) => {
       assert.ok(error instanceof UsageError, `${args}: ${error}`);
       assert.match(error.message, reason, args.join(" "));
+      assert.ok(!error.message.includes("\n"), "one line");
       return true;
     });
   }
+});
+
+Deno.test("parseCommandLine: -t is read as C's strtod reads it", async () => {
+  const cases: [string, number | undefined][] = [
+    ["1", 1000],
+    ["0", 0],
+    ["0.5", 500],
+    [".5", 500],
+    ["5.", 5000],
+    ["1e1", 10_000],
+    ["0x10", 16_000],
+    [" 2", 2000],
+    ["inf", undefined],
+    ["nan", undefined],
+  ];
+  for (const [text, ms] of cases) {
+    assert.equal((await nitroctl("-t", text, "list")).timeoutMs, ms, text);
+  }
+  // Options bundled and anywhere among the words, as getopt takes them.
+  const line = await nitroctl("start", "-vt2", "web");
+  assert.equal(line.timeoutMs, 2000);
+  assert.equal(line.verbose, true);
+  assert.deepEqual(line.services, ["web"]);
+  assert.deepEqual((await nitroctl("start", "--", "-web")).services, ["-web"]);
 });
 
 Deno.test("parseCommandLine: sysvinit names ignore their flags; init takes a level", async () => {
@@ -84,7 +121,10 @@ Deno.test("parseCommandLine: sysvinit names ignore their flags; init takes a lev
   assert.strictEqual((await as("init", "q")).command, lookupCommand("rescan"));
   assert.strictEqual((await as("init", "Q")).command, lookupCommand("rescan"));
   for (const args of [[], ["5"], ["0", "6"]]) {
-    await assert.rejects(as("init", ...args), /usage: init 0\|6\|q/);
+    await assert.rejects(
+      as("init", ...args),
+      /^UsageError: usage: init \[0\|6\|q\] \(see nitroctl --help\)$/,
+    );
   }
 });
 

@@ -16,14 +16,14 @@ import {
 import { parseExposition } from "../helpers/exposition.ts";
 import { detail, FAKE_INFO, status } from "../helpers/fake_daemon.ts";
 
-const LIST_LINE = /^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (\d+)\) (\d+)s$/;
+const LIST_LINE = /^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (-?\d+)\) (\d+)s$/;
 
-Deno.test("list lines always carry (wstatus N), never negative", () => {
+Deno.test("list lines always carry (wstatus N), -1 as C nitroctl prints it", () => {
   const cases: [ReturnType<typeof status>, string][] = [
     [status("web", "UP", 42, 0, 17), "UP web (pid 42) (wstatus 0) 17s"],
     [status("cron", "DOWN", null, 256, 40), "DOWN cron (wstatus 256) 40s"],
-    // A FATAL that no exit of run caused: -1 from the daemon, 0 printed.
-    [status("db", "FATAL", null, -1, 3), "FATAL db (wstatus 0) 3s"],
+    // A FATAL that no exit of run caused: -1, as C nitroctl prints it.
+    [status("db", "FATAL", null, -1, 3), "FATAL db (wstatus -1) 3s"],
     [status("a b", "DELAY", null, 9, 0), "DELAY a b (wstatus 9) 0s"],
   ];
   for (const [s, line] of cases) {
@@ -32,9 +32,10 @@ Deno.test("list lines always carry (wstatus N), never negative", () => {
   }
 });
 
-Deno.test("info: nitro's four keys first, numbers only, no text facts", () => {
+Deno.test("info: C nitroctl's five lines first, numbers only, no text facts", () => {
   const info: DaemonInfo = { ...FAKE_INFO, uptime: 1234.6 };
   assert.deepEqual(formatInfo(info), [
+    "nitro_pid 1234",
     "pid 1234",
     "max_service 3",
     "total_reaps 7",

@@ -129,6 +129,7 @@ Deno.test("info prints nitro's numeric keys first, only numbers", async () => {
   assert.equal(
     run.stdout,
     [
+      "nitro_pid 1234",
       "pid 1234",
       "max_service 3",
       "total_reaps 7",
@@ -180,8 +181,9 @@ Deno.test("each command word sends its request", async () => {
     ["restart", { op: "restart", wait: "up" }],
     ["fast-start", { op: "up", wait: "starting" }],
     ["fast-stop", { op: "down", wait: "shutdown" }],
-    ["fast-restart", { op: "restart", wait: "restart" }],
-    ["r", { op: "restart", wait: "restart" }],
+    // As C nitroctl: until STARTING again (its page says RESTART).
+    ["fast-restart", { op: "restart", wait: "starting" }],
+    ["r", { op: "restart", wait: "starting" }],
     ["wait-up", { op: "wait", wait: "up" }],
     ["wait-down", { op: "wait", wait: "down" }],
     ["wait-starting", { op: "wait", wait: "starting" }],
@@ -224,6 +226,7 @@ Deno.test("each command word sends its request", async () => {
   const bareRows: Array<[string[], Record<string, unknown>]> = [
     [["rescan"], { op: "rescan" }],
     [["scan"], { op: "rescan" }],
+    [["s"], { op: "rescan" }], // C nitroctl's first letter of scan
     [["Shutdown"], { op: "shutdown" }],
     [["Reboot"], { op: "reboot" }],
   ];
@@ -254,7 +257,7 @@ Deno.test("full names win over signal prefixes", () => {
   assert.equal(lookupCommand(""), undefined);
 });
 
-Deno.test("a start that ends FATAL exits 1 naming the service", async () => {
+Deno.test("a start that ends FATAL exits 1: failed to start 'X', as C", async () => {
   await using daemon = await FakeDaemon.start((_, reply) =>
     reply.ok({
       results: [
@@ -267,7 +270,7 @@ Deno.test("a start that ends FATAL exits 1 naming the service", async () => {
   assert.deepEqual([run.code, run.stdout, run.stderr], [
     1,
     "",
-    "nitroctl: b failed: FATAL\n",
+    "nitroctl: failed to start 'b'\n",
   ]);
 });
 
@@ -321,7 +324,7 @@ Deno.test("pidof prints pids and fails without one; check only exits", async () 
   ]);
 });
 
-Deno.test("usage errors exit 2 with the usage on stderr and ask nothing", async () => {
+Deno.test("usage errors exit 2 with one line on stderr and ask nothing", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
   const cases = [
     ["frob"],
@@ -331,8 +334,8 @@ Deno.test("usage errors exit 2 with the usage on stderr and ask nothing", async 
     ["info", "web"],
     ["Shutdown", "now"],
     ["-t", "soon", "list"],
-    ["-t", "0", "list"],
-    ["-t", "1e3", "list"],
+    ["-t", "-1", "list"],
+    ["-t", "1x", "list"],
     ["-t"],
     ["--replay", "list"],
     ["--as=init", "5"],
@@ -341,10 +344,21 @@ Deno.test("usage errors exit 2 with the usage on stderr and ask nothing", async 
   const runs = await batched(cases, (c) => nitroctl(daemon.path, c));
   runs.forEach((run, i) => {
     assert.deepEqual([cases[i], run.code, run.stdout], [cases[i], 2, ""]);
-    assert.match(run.stderr, /^nitroctl: .+\nusage: nitroctl /);
+    assert.match(run.stderr, /^[^\n]+ \((.*; )?see nitroctl --help\)\n$/);
   });
-  assert.match(runs[0].stderr, /^nitroctl: unknown command: frob\n/);
-  assert.match(runs[2].stderr, /^nitroctl: start needs at least one SERVICE\n/);
+  assert.equal(
+    runs[0].stderr,
+    "usage: nitroctl COMMAND [SERVICE ...] (unknown command: frob; see nitroctl --help)\n",
+  );
+  assert.equal(
+    runs[2].stderr,
+    "usage: nitroctl COMMAND [SERVICE ...] (start needs a SERVICE; see nitroctl --help)\n",
+  );
+  assert.match(runs[6].stderr, /^nitroctl: invalid timeout \(/);
+  assert.equal(
+    runs[11].stderr,
+    "usage: init [0|6|q] (see nitroctl --help)\n",
+  );
   assert.equal(daemon.connections, 0);
 });
 
@@ -382,7 +396,7 @@ Deno.test("-t: exit 3 when the answer is late, unbounded without it", async () =
     assert.deepEqual([run.code, run.stdout, run.stderr], [
       3,
       "",
-      "nitroctl: timeout\n",
+      "nitroctl: action timed out\n",
     ]);
   }
   assert.equal(fine.code, 0);
@@ -408,13 +422,15 @@ Deno.test("errors from nitro exit 111 with one line", async () => {
   assert.deepEqual([missing.code, missing.stdout, missing.stderr], [
     111,
     "",
-    "nitroctl: ghost: no such service\n",
+    "nitroctl: no such service 'ghost'\n",
   ]);
+  // Longer than C nitroctl sends: refused before asking, in C's words.
   assert.equal(long.code, 111);
   assert.equal(
     long.stderr,
-    `nitroctl: ${"x".repeat(70)}: name longer than 63 bytes\n`,
+    `nitroctl: service name too long: ${"x".repeat(70)}\n`,
   );
+  assert.equal(daemon.ops("up").length, 0);
 });
 
 Deno.test("nitro unreachable: exit 111, one line naming the socket", async () => {
@@ -516,6 +532,63 @@ Deno.test("events prints each change as it happens, until nitro closes", async (
   }
 });
 
+Deno.test("events prints what C nitro announces (notice); --json every event", async () => {
+  const sent = [
+    { name: "db", state: "STARTING", notice: "STARTING", pid: 10, time: 0 },
+    // The request's own announcement: C's events prints it again.
+    { name: "db", state: "STARTING", notice: "STARTING", pid: 10, time: 0 },
+    // C nitro is silent here.
+    { name: "db", state: "DELAY", notice: null, pid: null, time: 1 },
+    // A run that died while STARTING: announced STARTING while finish runs.
+    { name: "db", state: "RESTART", notice: "STARTING", pid: 11, time: 2 },
+  ];
+  await using daemon = await FakeDaemon.start(async (request, reply) => {
+    if (request.op !== "events") return;
+    for (const event of sent) await reply.send({ event });
+    reply.hangup();
+  });
+  const text = await nitroctl(daemon.path, ["events"]);
+  assert.deepEqual([text.code, text.stdout, text.stderr], [
+    0,
+    "STARTING db\nSTARTING db\nSTARTING db\n",
+    "",
+  ]);
+  const json = await nitroctl(daemon.path, ["events", "--json"]);
+  assert.deepEqual(
+    json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l)),
+    sent,
+  );
+});
+
+Deno.test("-v: up prints the first announcement of each, as C's; failed to restart", async () => {
+  await using daemon = await FakeDaemon.start(async (request, reply) => {
+    if (request.op === "status") return reply.ok({ details: [] });
+    const announce = (name: string, state: string, notice: string | null) =>
+      reply.send({ event: { name, state, notice, pid: null, time: 0 } });
+    if (request.op === "up") {
+      await announce("a", "STARTING", null);
+      await announce("a", "STARTING", "STARTING");
+      await announce("b", "SETUP", "SETUP");
+      await announce("a", "STARTING", "STARTING");
+      return reply.ok({
+        results: [
+          { name: "a", state: "STARTING", ok: true },
+          { name: "b", state: "SETUP", ok: true },
+        ],
+      });
+    }
+    return reply.ok({ results: [{ name: "a", state: "FATAL", ok: false }] });
+  });
+  const up = await nitroctl(daemon.path, ["-v", "up", "a", "b"]);
+  assert.deepEqual([up.code, up.stdout], [0, "STARTING a\nSETUP b\n"]);
+  assert.equal("verbose" in daemon.ops("up")[0], true);
+  const restart = await nitroctl(daemon.path, ["restart", "a"]);
+  assert.deepEqual([restart.code, restart.stderr], [
+    1,
+    "nitroctl: failed to restart 'a'\n",
+  ]);
+});
+
 Deno.test("events --json prints one ServiceEvent per line", async () => {
   await using daemon = await FakeDaemon.start(async (request, reply) => {
     if (request.op !== "events") return;
@@ -567,12 +640,14 @@ Deno.test("SERVICE paths become real paths with $NITRO_SERVICE as hint", async (
       { op: "up", services: ["plain"] }, // names go as they are, no hint
     ]);
 
-    // A path to nothing is no such service, and nitro is not asked.
+    // A path to nothing is C's no such service (the path made absolute
+    // from the working directory, physical here: $PWD is not it), and
+    // nitro is not asked.
     const before = daemon.connections;
     const ghost = await nitroctl(daemon.path, ["stop", "./ghost"], { cwd });
     assert.deepEqual([ghost.code, ghost.stderr], [
       111,
-      "nitroctl: ./ghost: no such service\n",
+      `nitroctl: no such service: ${dir}/srv/getty@/ghost: No such file or directory\n`,
     ]);
     assert.equal(daemon.connections, before);
   } finally {
@@ -764,12 +839,12 @@ Deno.test("unknown names among others: the rest is done, each reported, exit 111
   assert.deepEqual([start.code, start.stdout, start.stderr], [
     111,
     "",
-    "nitroctl: nosuch: no such service\n",
+    "nitroctl: no such service 'nosuch'\n",
   ]);
   assert.deepEqual([pidof.code, pidof.stdout, pidof.stderr], [
     111,
     "11\n10\n",
-    "nitroctl: nosuch: no such service\nnitroctl: ghost: no such service\n",
+    "nitroctl: no such service 'nosuch'\nnitroctl: no such service 'ghost'\n",
   ]);
   assert.deepEqual([list.code, list.stdout], [
     111,
@@ -793,26 +868,26 @@ Deno.test("unknown names among others: the rest is done, each reported, exit 111
   ]);
 });
 
-Deno.test("a path to nothing among others is reported; the others are sent", async () => {
+Deno.test("a path to nothing among others: C's words, and nothing is sent", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
-  const dir = await Deno.makeTempDir({ prefix: "nitro-dir-" });
+  const dir = await Deno.realPath(
+    await Deno.makeTempDir({ prefix: "nitro-dir-" }),
+  );
   try {
     const run = await nitroctl(daemon.path, ["down", "db", "./ghost", "web"], {
       cwd: dir,
     });
     assert.deepEqual([run.code, run.stderr], [
       111,
-      "nitroctl: ./ghost: no such service\n",
+      `nitroctl: no such service: ${dir}/ghost: No such file or directory\n`,
     ]);
-    assert.deepEqual(daemon.requests.map(bare), [
-      { op: "down", services: ["db", "web"] },
-    ]);
+    assert.deepEqual(daemon.requests.map(bare), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("a signal for a service without a process exits 1 with a message", async () => {
+Deno.test("a signal for a service without a process: C's no such service, exit 111", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
   const [none, some, fine] = await Promise.all([
     nitroctl(daemon.path, ["hup", "cron"]),
@@ -820,13 +895,13 @@ Deno.test("a signal for a service without a process exits 1 with a message", asy
     nitroctl(daemon.path, ["kill", "db"]),
   ]);
   assert.deepEqual([none.code, none.stdout, none.stderr], [
-    1,
+    111,
     "",
-    "nitroctl: cron: no process to signal\n",
+    "nitroctl: no such service 'cron': no process to signal\n",
   ]);
   assert.deepEqual([some.code, some.stderr], [
-    1,
-    "nitroctl: cron: no process to signal\n",
+    111,
+    "nitroctl: no such service 'cron': no process to signal\n",
   ]);
   assert.deepEqual([fine.code, fine.stderr], [0, ""]);
 });

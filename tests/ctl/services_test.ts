@@ -1,7 +1,7 @@
 /**
  * SERVICE arguments as nitroctl sends them: names as given, paths made
- * absolute (symlinks resolved) with the hint, paths to nothing reported
- * per argument while the rest still go; nothing left is an error.
+ * absolute (symlinks resolved) with the hint; a path to nothing is an
+ * error in C nitroctl's words, and nothing is sent.
  *
  * @module
  */
@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { NitroError } from "../../src/client.ts";
-import { resolveServices } from "../../src/ctl/services.ts";
+import { lexicalPath, resolveServices } from "../../src/ctl/services.ts";
 
 Deno.test("resolveServices: names pass as they are, no hint without a path", () => {
   assert.deepEqual(resolveServices(["web", "tty@one"], "/cwd"), {
@@ -37,26 +37,23 @@ Deno.test("resolveServices: paths resolved to real paths, with the hint", async 
   }
 });
 
-Deno.test("resolveServices: a path to nothing is reported, the rest still go", () => {
-  assert.deepEqual(resolveServices(["/nonexistent/x", "web"], "h"), {
-    services: ["web"],
-    hint: "h",
-    errors: [{
-      service: "/nonexistent/x",
-      code: "no-such-service",
-      message: "no such service",
-    }],
-  });
-});
-
-Deno.test("resolveServices: only paths to nothing is an error naming the first", () => {
+Deno.test("resolveServices: a path to nothing is C's error, naming the first", () => {
   assert.throws(
-    () => resolveServices(["/nonexistent/a", "/nonexistent/b"], "h"),
+    () => resolveServices(["web", "/nonexistent/a", "/nonexistent/b"], "h"),
     (error: unknown) => {
       assert.ok(error instanceof NitroError);
       assert.equal(error.code, "no-such-service");
-      assert.equal(error.service, "/nonexistent/a");
+      assert.equal(
+        error.message,
+        "no such service: /nonexistent/a: No such file or directory",
+      );
       return true;
     },
   );
+});
+
+Deno.test("lexicalPath: absolute, `.` and `..` taken as words, as C does", () => {
+  assert.equal(lexicalPath("/etc/nitro/../nitro/./web/"), "/etc/nitro/web");
+  assert.equal(lexicalPath("/.."), "/");
+  assert.ok(lexicalPath("web").endsWith("/web"));
 });

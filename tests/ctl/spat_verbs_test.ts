@@ -64,7 +64,7 @@ Deno.test("--json against C nitro: the shapes of this project's protocol", async
       state: "FATAL",
       ok: false,
       // C nitro gives no reason: nitroctl's words alone.
-      error: { code: "fatal", message: "failed: FATAL", service: "f" },
+      error: { code: "fatal", message: "FATAL", service: "f" },
     },
   ]);
   assert.deepEqual(await answer(["hup", "d"], "results", 1), [

@@ -90,6 +90,7 @@ Deno.test("ServiceEventRing: the last `capacity` events, in order", () => {
       const event: ServiceEvent = {
         name: `svc${i % 13}`,
         state: STATES[i % STATES.length],
+        notice: i % 3 === 0 ? null : STATES[(i + 1) % STATES.length],
         pid: i % 5 === 0 ? null : 100 + i,
         time: i * 1.5,
       };
@@ -102,10 +103,13 @@ Deno.test("ServiceEventRing: the last `capacity` events, in order", () => {
     }
     compact.clear();
     assert.deepEqual(compact.toArray(), []);
+    // An event without a notice (another daemon's) counts as announced.
     compact.push({ name: "x", state: "UP", pid: 9, time: 1 });
     assert.deepEqual(
       compact.toArray(),
-      capacity === 0 ? [] : [{ name: "x", state: "UP", pid: 9, time: 1 }],
+      capacity === 0
+        ? []
+        : [{ name: "x", state: "UP", notice: "UP", pid: 9, time: 1 }],
     );
   }
 });

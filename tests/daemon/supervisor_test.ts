@@ -85,9 +85,14 @@ function nitro(
       return this;
     },
     state: (name: string): State | undefined => sup.status(name)?.state,
-    /** The events of `name`, as `STATE@time`. */
+    /**
+     * The changes of `name`, as `STATE@time`: announcements that repeat
+     * the state it is in are left out.
+     */
     history: (name: string) =>
-      events.filter((e) => e.name === name).map((e) => `${e.state}@${e.time}`),
+      events.filter((e) => e.name === name)
+        .filter((e, i, all) => i === 0 || all[i - 1].state !== e.state)
+        .map((e) => `${e.state}@${e.time}`),
     proc: (script: string) => host.processes.of(script),
     exit: (script: string, code = 0) =>
       host.processes.exit(host.processes.of(script).pid, { code }),

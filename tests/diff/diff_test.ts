@@ -13,8 +13,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sh } from "../helpers/daemon.ts";
-import { delay, eventually, type ServiceFiles } from "../helpers/nitro.ts";
-import { cMissing, type Listener, Program } from "../helpers/side_by_side.ts";
+import { eventually, type ServiceFiles } from "../helpers/nitro.ts";
+import {
+  cMissing,
+  type Following,
+  type Listener,
+  Program,
+} from "../helpers/side_by_side.ts";
 import { normalise, rulesInForce, type Side } from "./normalise.ts";
 
 const SLEEP = sh("exec sleep 1000");
@@ -71,6 +76,67 @@ class Transcript {
     );
   }
 
+  /** Wait until the last notify packet of `name` says `state`. */
+  async lastPacket(name: string, state: string): Promise<void> {
+    await eventually(
+      () => this.wire.of(name).at(-1) === state,
+      15_000,
+      () => `${name} ${state} on the wire (${this.p.flavour})`,
+    );
+  }
+
+  /**
+   * Start `nitroctl ARGS` (`events`), and return once it listens. C
+   * nitroctl's binds its socket in the notify directory; this one's says
+   * nothing, so marker services are brought up one by one until one shows
+   * in its output (C's output is buffered: it shows only at its end), and
+   * what it printed before that is not recorded.
+   */
+  async follow(...args: string[]): Promise<Followed> {
+    const following = this.p.follow(args);
+    if (this.p.flavour === "c") {
+      const bound = () =>
+        [...Deno.readDirSync(this.p.notifyDir)].some((e) =>
+          e.name.startsWith("ALL,") && e.name !== "ALL,diff"
+        );
+      await eventually(bound, 15_000, "C nitroctl events to bind");
+      return { following, from: "" };
+    }
+    for (const marker of Object.keys(MARKERS)) {
+      await this.p.ctl(["up", marker]);
+      // Each marker's announcements are all out before the next.
+      await this.lastPacket(marker, "ONESHOT");
+      const shown = () => following.stdout.includes(`ONESHOT ${marker}\n`);
+      try {
+        await eventually(shown, 2000, "marker");
+        return { following, from: `ONESHOT ${marker}\n` };
+      } catch {
+        // Not listening yet: the next marker.
+      }
+    }
+    throw new Error(`nitroctl ${args.join(" ")} printed nothing`);
+  }
+
+  /** Interrupt a followed nitroctl; record what it printed after its marker. */
+  async stopFollowing(
+    { following, from }: Followed,
+    [name, state]: [string, string],
+  ): Promise<void> {
+    // C nitroctl's output is buffered: the wire says it was sent.
+    await (this.p.flavour === "c" ? this.lastPacket(name, state) : eventually(
+      () => following.stdout.includes(`${state} ${name}\n`),
+      15_000,
+      () => `${state} ${name} from nitroctl events`,
+    ));
+    const r = await following.stop();
+    this.add(`$ nitroctl events (from here) ^C`);
+    this.text += r.stdout.slice(r.stdout.indexOf(from) + from.length);
+    for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
+      this.add(`! ${line}`);
+    }
+    this.add(`[exit ${r.code}]`);
+  }
+
   /** Record the notify packets of `names`, in order. */
   packets(...names: string[]): void {
     for (const name of names) {
@@ -86,6 +152,17 @@ class Transcript {
     this.add(`[nitro exit ${status.code}]`);
   }
 }
+
+/** A followed nitroctl and the line after which its output counts. */
+interface Followed {
+  following: Following;
+  from: string;
+}
+
+/** One-shot services to bring up until a follower shows it listens. */
+const MARKERS: Record<string, ServiceFiles> = Object.fromEntries(
+  [1, 2, 3, 4, 5].map((i) => [`mark${i}`, { setup: sh("exit 0"), down: "" }]),
+);
 
 /** One scenario: services, and the steps run against each side. */
 interface Scenario {
@@ -292,12 +369,56 @@ const SCENARIOS: Scenario[] = [
       f: { setup: sh("exit 111"), run: SLEEP },
     },
     async steps(t) {
+      // Once it is UP: a request's own announcement is the state it finds.
+      await t.wire.count("a", 2);
       await t.ctl("start", "a");
       await t.ctl("restart", "a");
       await t.ctl("down", "a");
       await t.ctl("wait-down", "a");
-      await delay(200);
+      await t.lastPacket("a", "DOWN");
+      await t.lastPacket("f", "FATAL");
       t.packets("a", "f");
+      await t.end();
+    },
+  },
+  {
+    name: "-v, events as text, and C nitroctl's words",
+    services: {
+      a: { run: SLEEP },
+      b: { run: SLEEP, down: "" },
+      f: { setup: sh("exit 111"), run: SLEEP },
+      last: { setup: sh("exit 0"), down: "" },
+      ...MARKERS,
+    },
+    async steps(t) {
+      await t.wire.count("a", 2); // STARTING UP
+      await t.lastPacket("f", "FATAL");
+      const events = await t.follow("events");
+      await t.ctl("-v", "start", "b");
+      await t.ctl("-v", "restart", "b");
+      await t.ctl("-v", "fast-restart", "b");
+      await t.ctl("wait-up", "b");
+      await t.ctl("-v", "stop", "b");
+      await t.ctl("-v", "up", "b");
+      await t.ctl("wait-up", "b");
+      await t.ctl("-v", "wait-up", "b");
+      await t.ctl("-v", "fast-stop", "b");
+      await t.ctl("wait-down", "b");
+      await t.ctl("-v", "ready", "a");
+      await t.ctl("hup", "b");
+      await t.ctl("-v", "start", "f");
+      await t.ctl("-v", "-t", "0.5", "wait-up", "f");
+      await t.ctl("-t", "0.5", "wait-starting", "f");
+      await t.ctl("list", "f", "a");
+      // Not names too long: C nitroctl's notify path may then be too long
+      // for its buffer, depending on the length of its pid.
+      await t.ctl("-t", "soon", "list");
+      await t.ctl("-t", "-1", "list");
+      await t.ctl("frob", "a");
+      await t.ctl("start");
+      // The last line it must print before it is interrupted.
+      await t.ctl("up", "last");
+      await t.stopFollowing(events, ["last", "ONESHOT"]);
       await t.end();
     },
   },

@@ -2,8 +2,6 @@
  * The ONE place where the differential suite makes the two programs'
  * transcripts comparable. Every rule says why; what differs on purpose is
  * listed with its reason in docs/decisions.md ("Deliberate differences").
- * A rule marked TODO hides a difference that is not on purpose: nitroctl's
- * own words, which another branch reworks; remove the rule once they match.
  *
  * @module
  */
@@ -81,39 +79,25 @@ const RULES: Rule[] = [
     replace: "",
   },
   {
+    why: "where this nitroctl knows more, it appends it after C " +
+      "nitroctl's words: `failed to start 'X': setup exited 111`",
+    side: "ours",
+    pattern:
+      /^(! nitroctl: (?:action timed out|failed to (?:re)?start '[^']*'|no such service '[^']*')): .*$/gm,
+    replace: "$1",
+  },
+  {
+    why: "a usage error of this nitroctl says why and where the usage " +
+      "is, after C nitroctl's words, on the same line",
+    side: "ours",
+    pattern: / \((?:[^\n]*; )?see nitroctl --help\)$/gm,
+    replace: "",
+  },
+  {
     why: "C nitro's words for an exec failure (ours are above, removed)",
     side: "c",
     pattern: /^- nitro: can't exec .*\n/gm,
     replace: "",
-  },
-  // --- TODO: nitroctl's words (src/ctl/*, reworked on another branch) ------
-  {
-    why: "TODO nitroctl: C says `nitroctl: no such service 'X'` " +
-      "(ours: `nitroctl: X: no such service`)",
-    side: "ours",
-    pattern: /^! nitroctl: ([^\s:]+): no such service$/gm,
-    replace: "! nitroctl: no such service '$1'",
-  },
-  {
-    why: "TODO nitroctl: C says `nitroctl: action timed out` (ours: " +
-      "`nitroctl: timeout`)",
-    side: "ours",
-    pattern: /^! nitroctl: timeout$/gm,
-    replace: "! nitroctl: action timed out",
-  },
-  {
-    why: "TODO nitroctl: C says `nitroctl: failed to start 'X'` (ours: " +
-      "`nitroctl: X failed: FATAL (REASON)`)",
-    side: "ours",
-    pattern: /^! nitroctl: ([^\s:]+) failed: FATAL.*$/gm,
-    replace: "! nitroctl: failed to start '$1'",
-  },
-  {
-    why: "TODO nitroctl: C lists a FATAL start as `(wstatus -1)`; ours " +
-      "prints 0 (src/ctl/format.ts clamps; the daemon sends -1)",
-    side: "c",
-    pattern: /\(wstatus -1\)/g,
-    replace: "(wstatus 0)",
   },
 ];
 

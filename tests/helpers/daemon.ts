@@ -104,7 +104,14 @@ export async function request(
 
 /** Records every event nitro reports, through the socket's `events` op. */
 export class EventLog {
+  /**
+   * The changes: every event but an announcement alone (one that repeats
+   * the state its service is in, as a request's announcement does).
+   */
   readonly events: ServiceEvent[] = [];
+  /** Every event, announcements alone included. */
+  readonly all: ServiceEvent[] = [];
+  #last = new Map<string, string>();
   #conn: Deno.UnixConn;
   #done: Promise<void>;
 
@@ -120,9 +127,16 @@ export class EventLog {
           return;
         }
         if (line === null) return;
-        if (line.event) this.events.push(line.event as ServiceEvent);
+        if (line.event) this.#record(line.event as ServiceEvent);
       }
     })();
+  }
+
+  #record(event: ServiceEvent): void {
+    this.all.push(event);
+    if (this.#last.get(event.name) === event.state) return;
+    this.#last.set(event.name, event.state);
+    this.events.push(event);
   }
 
   /** Start recording; with `replay`, the retained history comes first. */

@@ -109,6 +109,14 @@ export interface CtlOutput {
   stderr: string;
 }
 
+/** A nitroctl left running (see {@link Program.follow}). */
+export interface Following {
+  /** What it printed so far. */
+  readonly stdout: string;
+  /** Interrupt it (SIGINT) and wait for its end. */
+  stop(): Promise<CtlOutput>;
+}
+
 /** One nitro under test, of either flavour. */
 export class Program {
   readonly sock: string;
@@ -119,6 +127,7 @@ export class Program {
   #stderr = "";
   #reading: { done: Promise<void>; cancel: () => void }[] = [];
   #listeners: Listener[] = [];
+  #followers: Deno.ChildProcess[] = [];
   status: Deno.CommandStatus | null = null;
 
   private constructor(
@@ -242,6 +251,46 @@ export class Program {
     };
   }
 
+  /**
+   * Start this flavour's nitroctl and let it run (`events`): its stdout
+   * is read as it comes; `stop` interrupts it as Ctrl-C does.
+   */
+  follow(args: string[]): Following {
+    const [cmd, argv] = this.flavour === "c"
+      ? [this.c!.nitroctl, args]
+      : [Deno.execPath(), nitroctlArgs(args)];
+    const child = new Deno.Command(cmd, {
+      args: argv,
+      env: this.env(),
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#followers.push(child);
+    let stdout = "";
+    let stderr = "";
+    const reading = [
+      collect(child.stdout, (s) => stdout += s),
+      collect(child.stderr, (s) => stderr += s),
+    ];
+    return {
+      get stdout() {
+        return stdout;
+      },
+      async stop(): Promise<CtlOutput> {
+        try {
+          child.kill("SIGINT");
+        } catch {
+          // Ended already.
+        }
+        const { code } = await child.status;
+        await Promise.all(reading.map((r) => r.done));
+        return { code, stdout, stderr };
+      },
+    };
+  }
+
   /** SIGTERM nitro and wait for its exit (bounded). */
   async terminate(ms = 20_000): Promise<Deno.CommandStatus> {
     this.#child!.kill("SIGTERM");
@@ -259,6 +308,14 @@ export class Program {
   /** Stop everything it started and remove its directory. */
   async cleanup(): Promise<void> {
     for (const l of this.#listeners) await l.close();
+    for (const child of this.#followers) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Ended already.
+      }
+      await child.status;
+    }
     if (this.#child && this.status === null) {
       try {
         this.#child.kill("SIGSTOP");

@@ -26,6 +26,7 @@ import {
   type ServiceResult,
   type ServiceStatus,
   type SignalName,
+  type State,
   type WaitTarget,
 } from "../../protocol.ts";
 import { judge } from "../../core/wait.ts";
@@ -253,7 +254,20 @@ export class Requests implements LineHandler {
         };
         const wait = request.wait;
         if (wait === undefined) {
-          act();
+          if (request.verbose) {
+            // What the request made happen, as it happened.
+            const asked = new Set(names);
+            const stop = sup.subscribe((event) => {
+              if (asked.has(event.name)) {
+                channel.send(withId<EventLine>({ event }, request.id));
+              }
+            });
+            try {
+              act();
+            } finally {
+              stop();
+            }
+          } else act();
           return done(withErrors(
             { ok: true, results: results(sup, names) },
             errors,
@@ -366,8 +380,10 @@ export class Requests implements LineHandler {
   }
 
   /**
-   * Answer once every service reached the target or failed it. With
-   * `verbose`, the current state of each comes first, then every change.
+   * Answer once every service reached the target or failed it, judged as
+   * C nitroctl judges: at each announcement, by the state announced. With
+   * `verbose`, every event of the services until then - after their
+   * current state, for a pure wait (C nitroctl asks for it first).
    */
   #wait(
     channel: Channel,
@@ -380,19 +396,17 @@ export class Requests implements LineHandler {
     const waited = new Set(names);
     const open = new Set(names);
     const outcome = new Map<string, boolean>();
-    /** The last state streamed for each service: a repeat says nothing. */
-    const shown = new Map<string, string>();
-    const show = (event: ServiceEvent) => {
-      const key = `${event.state} ${event.pid}`;
-      if (shown.get(event.name) === key) return;
-      shown.set(event.name, key);
+    const show = (event: ServiceEvent) =>
       channel.send(withId<EventLine>({ event }, request.id));
-    };
-    const settle = (name: string) => {
+    /** Judge `name` in `state` (by default, the state it is in now). */
+    const settle = (name: string, state?: State) => {
       const s = sup.status(name);
-      const verdict = s === null
+      let verdict = s === null
         ? "fail"
-        : judge(s.state, s.wantUp || passive, request.wait);
+        : judge(state ?? s.state, s.wantUp || passive, request.wait);
+      // A pure wait asked for nothing: as C nitroctl's, it waits on
+      // through FATAL (someone may start it again), up to the client's -t.
+      if (passive && s !== null && verdict === "fail") verdict = "pending";
       if (verdict === "pending") return;
       open.delete(name);
       outcome.set(name, verdict === "ok");
@@ -412,19 +426,26 @@ export class Requests implements LineHandler {
         })),
       }, errors));
     };
-    if (request.verbose) {
+    if (request.verbose && passive) {
       const now = Math.round(sup.now());
       for (const name of waited) {
         const s = sup.status(name);
-        if (s !== null) show({ name, state: s.state, pid: s.pid, time: now });
+        if (s === null) continue;
+        const { state, pid } = s;
+        show({ name, state, notice: state, pid, time: now });
       }
     }
     const unsubscribe = sup.subscribe((event) => {
       if (!waited.has(event.name)) return;
       // A listener must never throw into the supervisor.
       try {
-        if (request.verbose) show(event);
-        if (open.has(event.name)) settle(event.name);
+        if (request.verbose && open.has(event.name)) show(event);
+        // Judged as C nitroctl judges: by what is announced (an event
+        // that does not say counts as announced).
+        const notice = event.notice === undefined ? event.state : event.notice;
+        if (open.has(event.name) && notice !== null) {
+          settle(event.name, notice);
+        }
         if (open.size === 0) finish();
       } catch (err) {
         this.#ctx.report("following a wait", err);
