@@ -67,7 +67,7 @@ Deno.test("--json against C nitro: the shapes of this project's protocol", async
       error: { code: "fatal", message: "FATAL", service: "f" },
     },
   ]);
-  assert.deepEqual(await answer(["hup", "d"], "results", 1), [
+  assert.deepEqual(await answer(["hup", "d"], "results", 111), [
     {
       name: "d",
       state: "DOWN",

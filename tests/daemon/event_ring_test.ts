@@ -19,6 +19,7 @@ import { type ServiceEvent, STATES } from "../../src/protocol.ts";
 const ev = (i: number): ServiceEvent => ({
   name: `s${i}`,
   state: STATES[i % STATES.length],
+  notice: i % 3 === 0 ? null : STATES[i % STATES.length],
   pid: i + 1,
   time: i,
 });
@@ -39,10 +40,12 @@ Deno.test("ServiceEventRing: every field comes back as pushed: each state, pid o
   const pushed: ServiceEvent[] = STATES.map((state, i) => ({
     name: `svc/${i}@x`,
     state,
+    // Announced or silent; a notice may name another state than the event's.
+    notice: i % 3 === 0 ? null : STATES[(i + 1) % STATES.length],
     pid: i % 2 === 0 ? null : 2_000_000_000 + i,
     time: i + 0.25,
   }));
-  pushed.push({ name: "", state: "DOWN", pid: null, time: 0 });
+  pushed.push({ name: "", state: "DOWN", notice: "DOWN", pid: null, time: 0 });
   for (const e of pushed) ring.push(e);
   assert.deepEqual(ring.toArray(), pushed);
   // New objects: changing one does not change the ring.
@@ -68,4 +71,12 @@ Deno.test("ServiceEventRing: a capacity of 0 or less keeps nothing", () => {
     ring.push(ev(1));
     assert.deepEqual([ring.size, ring.toArray()], [0, []]);
   }
+});
+
+Deno.test("ServiceEventRing: an event pushed without a notice comes back announcing its state", () => {
+  const ring = new ServiceEventRing(2);
+  ring.push({ name: "a", state: "UP", pid: 3, time: 1 });
+  assert.deepEqual(ring.toArray(), [
+    { name: "a", state: "UP", notice: "UP", pid: 3, time: 1 },
+  ]);
 });
