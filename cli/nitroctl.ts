@@ -1,5 +1,5 @@
 /**
- * `nitroctl`: control a running nitro (spec §6).
+ * `nitroctl`: control a running nitro.
  *
  * ```sh
  * nitroctl [-t SECONDS] [-v] [--json] COMMAND [SERVICE...]

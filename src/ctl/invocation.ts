@@ -1,6 +1,6 @@
 /**
  * The name nitroctl was invoked under, which selects a mode: as `halt`,
- * `poweroff`, `reboot` or `init` it acts like the sysvinit tools (spec §6).
+ * `poweroff`, `reboot` or `init` it acts like the sysvinit tools of that name.
  *
  * @module
  */

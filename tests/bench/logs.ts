@@ -25,7 +25,7 @@
  *   produces, so the reader waits on the empty pipe and only the data flow
  *   is timed, against `sh -c '(sleep 0.3; setsid -w producer) | setsid -w
  *   consumer'`. The `setsid` matters: nitro runs every script in a session
- *   of its own (spec §1), and with the kernel's autogroup scheduling a
+ *   of its own, and with the kernel's autogroup scheduling a
  *   waiting reader in another session is measurably slower (seen here: 205
  *   against 179 ms without nitro at all). The same without `setsid` is
  *   printed for information, and so is a cold pipe with `setsid`.

@@ -10,7 +10,7 @@ import { parseExposition } from "../helpers/exposition.ts";
 import { eventually, Nitro } from "../helpers/nitro.ts";
 import { Lines, spawnCtl } from "../helpers/daemon.ts";
 
-/** The regex of nitro's Prometheus exporter (issue 14, spec §6). */
+/** The regex of nitro's Prometheus exporter (issue 14). */
 // The wait status may be -1 (a start that failed for good), as C prints it.
 const LIST_LINE = /^([A-Z]+) (.*?) (\(pid \d+\) )?\(wstatus (-?\d+)\) (\d+)s$/;
 
