@@ -388,8 +388,9 @@ function stopServices(
     return;
   }
   // A dot as C nitro prints one each time it looks and some are left: one
-  // at once, then one per service that stopped (and took its time).
-  if (first || waitFor < (s.left ?? Infinity)) {
+  // at once, then one per service that stopped (and took its time). Those
+  // that stop at once are gone before C nitro looks: no dot for them.
+  if (waitFor > 0 && (first || waitFor < (s.left ?? Infinity))) {
     effects.push({ type: "write", text: "." });
   }
   s.left = waitFor;

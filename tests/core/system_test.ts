@@ -55,12 +55,18 @@ const kinds = (effects: SystemEffect[]) =>
 /** A service at the end, running (or stopped) and logging into `logger`. */
 const svc = (
   name: string,
-  opts: { stopped?: boolean; logger?: string; stopping?: boolean } = {},
+  opts: {
+    stopped?: boolean;
+    logger?: string;
+    stopping?: boolean;
+    instant?: boolean;
+  } = {},
 ): ServiceAtEnd => ({
   name,
   stopped: opts.stopped ?? false,
   logger: opts.logger ?? null,
   stopping: opts.stopping ?? false,
+  instant: opts.instant ?? false,
 });
 
 const allDown: SystemInput = {
@@ -327,6 +333,23 @@ Deno.test("an end with nothing running says no waiting, only ' done.' (as C nitr
     ["write  done.\n"],
   );
   assert.ok(kinds(effects).includes("kill-all"));
+});
+
+Deno.test("an end where every service stops at once prints no dot, only ' done.' (as C nitro)", () => {
+  const { system, effects } = feed(
+    newSystem("process"),
+    { type: "boot", hasSetup: false },
+    { type: "end", mode: "shutdown", hasFinish: false },
+    {
+      type: "services",
+      services: [svc("delayed", { instant: true })],
+      loggers: new Set(),
+    },
+  );
+  assert.deepEqual(kinds(effects).filter((k) => k.startsWith("write")), []);
+  assert.ok(kinds(effects).includes("stop delayed down"));
+  const done = stepSystem(system, allDown);
+  assert.deepEqual(kinds(done.effects), ["write  done.\n", "kill-all"]);
 });
 
 /** A system in `phase` (mode shutdown). */
