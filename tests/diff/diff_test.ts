@@ -361,6 +361,19 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "shutdown with nothing to wait for",
+    // A one-shot without finish stops at once: no "waiting", no dot.
+    services: {
+      quick: { setup: sh("exit 0") },
+      f: { setup: sh("exit 111"), run: SLEEP },
+    },
+    async steps(t) {
+      await t.lastPacket("quick", "ONESHOT");
+      await t.lastPacket("f", "FATAL");
+      await t.end();
+    },
+  },
+  {
     name: "events on the wire and -v",
     services: { a: { run: SLEEP }, f: { setup: sh("exit 111"), run: SLEEP } },
     async steps(t) {
