@@ -44,7 +44,6 @@ interface Run {
   code: number;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 /** Run nitroctl to completion (killed after 30 s, so a hang fails). */
@@ -53,7 +52,6 @@ async function nitroctl(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<Run> {
-  const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), command(sock, args, opts))
     .spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
@@ -63,7 +61,6 @@ async function nitroctl(
       code: out.code,
       stdout: decoder.decode(out.stdout),
       stderr: decoder.decode(out.stderr),
-      ms: performance.now() - started,
     };
   } finally {
     clearTimeout(timer);
