@@ -35,8 +35,15 @@ class Transcript {
 
   /** Run nitroctl; record what it printed and its exit status. */
   async ctl(...args: string[]): Promise<number> {
-    const r = await this.p.ctl(args);
-    this.add(`$ nitroctl ${args.join(" ")}`);
+    return await this.ctlIn(null, ...args);
+  }
+
+  /** {@link ctl} run in `sv/DIR` (the service directory when `""`). */
+  async ctlIn(dir: string | null, ...args: string[]): Promise<number> {
+    const cwd = dir === null ? undefined : join(this.p.dir, dir);
+    const r = await this.p.ctl(args, { cwd });
+    const where = dir === null ? "" : `(in sv/${dir}) `;
+    this.add(`$ ${where}nitroctl ${args.join(" ")}`);
     if (r.stdout) this.text += r.stdout;
     for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
       this.add(`! ${line}`);
@@ -135,6 +142,12 @@ class Transcript {
       this.add(`! ${line}`);
     }
     this.add(`[exit ${r.code}]`);
+  }
+
+  /** Send `signal` to nitro. */
+  kill(signal: Deno.Signal): void {
+    Deno.kill(this.p.pid, signal);
+    this.add(`$ kill -${signal} nitro`);
   }
 
   /** Record the notify packets of `names`, in order. */
@@ -441,6 +454,63 @@ const SCENARIOS: Scenario[] = [
       await t.ctl("-t", "1", "wait-up", "down");
       await t.ctl("-t", "1", "start", "slow");
       await t.ctl("-t", "1", "start", "fatal");
+      await t.end();
+    },
+  },
+  {
+    name: "several services, one missing",
+    services: { a: { run: SLEEP }, b: { run: SLEEP, down: "" } },
+    async steps(t) {
+      await t.ctl("start", "a");
+      await t.ctl("check", "a", "nosuch", "b");
+      await t.ctl("check", "b", "a");
+      await t.ctl("pidof", "a", "nosuch");
+      await t.ctl("pidof", "a", "b");
+      await t.ctl("list", "a", "nosuch", "b");
+      await t.ctl("hup", "a", "nosuch");
+      await t.end();
+    },
+  },
+  {
+    name: "SERVICE as a path",
+    services: {
+      a: { run: SLEEP },
+      b: { run: SLEEP, down: "" },
+      "i@": { run: SLEEP },
+      alias: { link: "a" },
+      "i@t1": { link: "i@" },
+    },
+    async steps(t) {
+      await t.ctl("wait-up", "a", "alias", "i@t1");
+      await t.ctlIn("a", "list", ".");
+      await t.ctlIn("a", "pidof", ".");
+      await t.ctlIn("a", "start", "../b");
+      // The directory of a and alias: the name the path says.
+      await t.ctlIn("", "list", "./a", "b/", "./alias", "i@t1/../alias");
+      await t.ctlIn("i@t1", "list", ".");
+      await t.ctlIn("", "list", "./nosuch");
+      await t.ctlIn("", "list", "nosuch/");
+      await t.ctl("list", join(t.p.dir, "a"), `${t.p.dir}/a/`);
+      // A directory that is no service is named as C nitroctl names it.
+      await t.ctl("list", "/");
+      await t.ctl("start", "/tmp");
+      await t.ctlIn("i@t1", "stop", ".");
+      await t.end();
+    },
+  },
+  {
+    name: "odd names",
+    services: { "x@": { run: SLEEP } },
+    async steps(t) {
+      await t.ctl("start", "x@a,b");
+      await t.ctl("start", "x@a b");
+      await t.ctl("start", "x@.b");
+      await t.ctl("start", ".x@b");
+      // Not 63 bytes: C nitroctl's list shows such a name as empty.
+      await t.ctl("start", `x@${"y".repeat(62)}`);
+      await t.ctl("start", `x@${"y".repeat(63)}`);
+      await t.ctl("start", "SYS");
+      await t.ctl("list");
       await t.end();
     },
   },

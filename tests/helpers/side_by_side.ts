@@ -229,14 +229,19 @@ export class Program {
   }
 
   /** Run this flavour's nitroctl. */
-  async ctl(args: string[]): Promise<CtlOutput> {
+  async ctl(
+    args: string[],
+    { cwd }: { cwd?: string } = {},
+  ): Promise<CtlOutput> {
     const [cmd, argv] = this.flavour === "c"
       ? [this.c!.nitroctl, args]
       : [Deno.execPath(), nitroctlArgs(args)];
     // A wait that never ends is a finding, not a hung test: SIGKILL at 20 s.
     const out = await new Deno.Command(cmd, {
       args: argv,
-      env: this.env(),
+      cwd,
+      // C nitroctl takes `$PWD` as the working directory when it is one.
+      env: cwd === undefined ? this.env() : { ...this.env(), PWD: cwd },
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
