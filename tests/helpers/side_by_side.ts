@@ -299,6 +299,11 @@ export class Program {
   /** SIGTERM nitro and wait for its exit (bounded). */
   async terminate(ms = 20_000): Promise<Deno.CommandStatus> {
     this.#child!.kill("SIGTERM");
+    return await this.exited(ms);
+  }
+
+  /** Wait for nitro's exit (bounded) and the end of its output. */
+  async exited(ms = 20_000): Promise<Deno.CommandStatus> {
     await eventually(() => this.status !== null, ms, "nitro to exit");
     // A process nitro left behind may hold its output open: not for ever.
     let timer: ReturnType<typeof setTimeout> | undefined;
