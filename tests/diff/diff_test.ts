@@ -660,6 +660,50 @@ const SCENARIOS: Scenario[] = [
       await t.end();
     },
   },
+  {
+    name: "directories that are no service",
+    services: { a: { run: SLEEP }, empty: {}, "t@": {} },
+    async steps(t) {
+      await t.ctl("wait-up", "a");
+      await t.ctl("up", "empty");
+      await t.ctl("start", "empty");
+      await t.ctl("up", "t@x");
+      await t.ctl("up", "nosuch@x");
+      await t.ctl("list");
+      await t.end();
+    },
+  },
+  {
+    name: "down, restart and signals during SETUP",
+    services: {
+      s: { setup: sh("exec sleep 1000"), run: SLEEP },
+      r: { setup: sh(record("r", "setup"), "exec sleep 1000"), run: SLEEP },
+      f: {
+        setup: sh("exec sleep 1000"),
+        run: SLEEP,
+        finish: sh(record("f", '"finish $*"')),
+      },
+    },
+    async steps(t) {
+      await t.wire.count("s", 1);
+      await t.wire.count("f", 1);
+      await t.awaitOut("r");
+      await t.ctl("down", "s");
+      await t.ctl("wait-down", "s");
+      // Waits for STARTING, which a setup that sleeps never reaches.
+      await t.ctl("-t", "0.3", "fast-restart", "r");
+      await t.awaitOut("r", 2);
+      // A running setup has no pid to list, check or signal (run's only).
+      await t.ctl("list", "r");
+      await t.ctl("pidof", "r");
+      await t.ctl("check", "r");
+      await t.ctl("hup", "r");
+      await t.ctl("stop", "f");
+      t.out("f");
+      t.packets("s", "r", "f");
+      await t.end();
+    },
+  },
 ];
 
 /** Run one scenario on one side; its raw transcript. */
