@@ -144,6 +144,20 @@ class Transcript {
     this.add(`[exit ${r.code}]`);
   }
 
+  /**
+   * Run `nitroctl info`; record C nitroctl's lines, pids as N. This
+   * nitroctl prints more after them (docs/nitroctl.1.md).
+   */
+  async info(): Promise<void> {
+    const r = await this.p.ctl(["info"]);
+    this.add("$ nitroctl info (C nitroctl's lines)");
+    const words = /^(nitro_pid|pid|max_service|total_reaps|total_sv_reaps) /;
+    for (const line of r.stdout.split("\n").filter((l) => words.test(l))) {
+      this.add(line.replace(/^((?:nitro_)?pid) \d+$/, "$1 N"));
+    }
+    this.add(`[exit ${r.code}]`);
+  }
+
   /** Send `signal` to nitro. */
   kill(signal: Deno.Signal): void {
     Deno.kill(this.p.pid, signal);
@@ -624,9 +638,6 @@ const SCENARIOS: Scenario[] = [
       await t.ctl("ready", "up");
       await t.ctl("ready", "down");
       await t.ctl("wait-down", "fatal");
-      await t.ctl("restart", "down");
-      await t.ctl("down", "down");
-      await t.ctl("wait-down", "down");
       await t.ctl("restart", "one");
       await t.ctl("-t", "0.5", "restart", "fatal");
       await t.ctl("pause", "up");
@@ -661,15 +672,25 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "directories that are no service",
-    services: { a: { run: SLEEP }, empty: {}, "t@": {} },
+    name: "directories that are no service, and info",
+    services: {
+      a: { run: SLEEP },
+      one: { setup: sh("exit 0") },
+      empty: {},
+      "t@": {},
+      "i@": { run: SLEEP },
+    },
     async steps(t) {
       await t.ctl("wait-up", "a");
+      await t.lastPacket("one", "ONESHOT");
       await t.ctl("up", "empty");
       await t.ctl("start", "empty");
       await t.ctl("up", "t@x");
       await t.ctl("up", "nosuch@x");
+      await t.ctl("start", "i@1");
+      await t.ctl("stop", "i@1");
       await t.ctl("list");
+      await t.info();
       await t.end();
     },
   },
