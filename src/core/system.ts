@@ -145,6 +145,11 @@ export type SystemEffect =
   }
   /** SIGTERM to a SYS/setup still running (the end came during boot). */
   | { type: "stop-setup" }
+  /**
+   * Forget every service and read the service directory afresh: after
+   * `booting`, so that what the scan says follows it, as in C nitro.
+   */
+  | { type: "scan" }
   /** Bring up every service that has no `down` file and was not asked down. */
   | { type: "start-services" }
   /** Stop wanting anything up; answer with the `services` input. */
@@ -240,6 +245,7 @@ export function stepSystem(
     case "boot":
       if (s.phase !== "idle" && s.phase !== "ended") break;
       say("booting");
+      effects.push({ type: "scan" });
       s.waiting = null;
       if (input.hasSetup) {
         s.phase = "setup";

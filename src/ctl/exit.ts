@@ -147,7 +147,8 @@ export function serviceFailure(e: ServiceError): Failure {
 /**
  * A failure of status 111. A service nitro does not serve is in C
  * nitroctl's words, `no such service 'X'` (C nitro answers every such
- * request alike), the reason appended when it is more than that; any other
+ * request alike; a path sent is named by its last component, the name C
+ * nitroctl sends), the reason appended when it is more than that; any other
  * failure names the service, unless its message does.
  */
 function unavailable(
@@ -159,7 +160,10 @@ function unavailable(
   if (
     service !== undefined && (code === "no-such-service" || code === "bad-name")
   ) {
-    text = `no such service '${service}'` +
+    const name = service.startsWith("/")
+      ? service.slice(service.lastIndexOf("/") + 1)
+      : service;
+    text = `no such service '${name}'` +
       (message === "no such service" ? "" : `: ${message}`);
   } else {
     text = service !== undefined && !message.includes(service)

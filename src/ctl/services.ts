@@ -1,6 +1,6 @@
 /**
  * SERVICE arguments: names go to nitro as they are; paths (`.`, `..`, or
- * anything with a `/`) become absolute real paths, with `$NITRO_SERVICE` as
+ * anything with a `/`) become absolute paths, with `$NITRO_SERVICE` as
  * the hint that tells template instances sharing a directory apart.
  * Loaded only when an argument is a path.
  *
@@ -19,9 +19,11 @@ export interface ServiceArgs {
 }
 
 /**
- * Resolve SERVICE arguments. Paths resolve as realpath(3) does: relative
- * to the physical cwd, so `..` in a symlinked directory is its target's
- * parent.
+ * Resolve SERVICE arguments. A path is made absolute as C nitroctl makes
+ * it ({@link lexicalPath}): its last component is the name C nitroctl
+ * sends, which nitro prefers among services sharing the directory (`alias`,
+ * a symlink to `web`, is alias). Where that spelling does not exist but the
+ * path does (`..` out of a symlinked directory), its real path is sent.
  *
  * @throws {NitroError} `no-such-service` at the first path that does not
  *   exist, in C nitroctl's words (`no such service: /abs/path: why`):
@@ -31,7 +33,7 @@ export interface ServiceArgs {
  * ```ts ignore
  * import { resolveServices } from "./services.ts";
  * resolveServices(["."], "getty@tty1");
- * // { services: ["/etc/nitro/getty@"], hint: "getty@tty1" }
+ * // (in /etc/nitro/getty@) { services: ["/etc/nitro/getty@"], hint: "getty@tty1" }
  * ```
  */
 export function resolveServices(
@@ -46,6 +48,14 @@ export function resolveServices(
       continue;
     }
     paths = true;
+    const path = lexicalPath(arg);
+    try {
+      Deno.statSync(path);
+      services.push(path);
+      continue;
+    } catch {
+      // Not there as spelt: perhaps physically.
+    }
     try {
       services.push(Deno.realPathSync(arg));
     } catch (error) {

@@ -148,9 +148,11 @@ export class DirectoryIndex {
 
 /**
  * Choose among the services sharing a directory: the one `hint` names (a
- * script's `$NITRO_SERVICE`), else the only one, else the one that is not
- * an instance (the first such, when symlinks give one directory several
- * names); null when none fits.
+ * script's `$NITRO_SERVICE`), else the one named as the path's last
+ * component (C nitroctl sends that name: `./web` is web, not a symlink
+ * `alias` to it), else the only one, else the one that is not an instance
+ * (the first such, when symlinks give one directory several names); null
+ * when none fits.
  *
  * @example
  * ```ts
@@ -158,13 +160,18 @@ export class DirectoryIndex {
  * console.assert(pickService(["getty@1", "getty@2"], "getty@2") === "getty@2");
  * console.assert(pickService(["web"], undefined) === "web");
  * console.assert(pickService(["getty@1", "getty@2"], undefined) === null);
+ * console.assert(pickService(["alias", "web"], undefined, "web") === "web");
  * ```
  */
 export function pickService(
   candidates: readonly string[],
   hint: string | undefined,
+  lastComponent?: string,
 ): string | null {
   if (hint !== undefined && candidates.includes(hint)) return hint;
+  if (lastComponent !== undefined && candidates.includes(lastComponent)) {
+    return lastComponent;
+  }
   if (candidates.length === 1) return candidates[0];
   return candidates.find((name) => splitInstance(name) === null) ?? null;
 }

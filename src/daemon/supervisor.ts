@@ -188,7 +188,8 @@ export class Supervisor {
     this.history.startBoot();
     for (const e of this.#services.values()) e.timer?.();
     this.#services.clear();
-    this.rescan();
+    // What it finds starts with the boot's start-services, in boot order.
+    this.rescan({ start: false });
   }
 
   /** Subscribe to every state change; returns the unsubscribe function. */
@@ -212,7 +213,7 @@ export class Supervisor {
     return this.#services.has(name) || (name === SYS && this.#sys !== null);
   }
 
-  /** State, pid, last wait status and time of the last change. */
+  /** State, run's pid, last wait status and time of the last change. */
   status(name: string): ServiceSnapshot | null {
     if (name === SYS && this.#sys) {
       return { ...this.#sys, wstatus: 0, wantUp: false };
@@ -222,7 +223,10 @@ export class Supervisor {
     const { state, since, wantUp } = e.svc;
     // A start that failed for good has wait status -1, as C nitro lists it.
     const wstatus = state === "FATAL" ? -1 : e.svc.wstatus;
-    return { state, pid: e.pid, wstatus, since, wantUp };
+    // The pid is run's, as in C nitro: a running setup or finish has none
+    // to list, check or signal.
+    const pid = e.svc.running === "run" ? e.pid : null;
+    return { state, pid, wstatus, since, wantUp };
   }
 
   /** Why a service is where it is: restarts, last exit, logger, reason. */
@@ -242,8 +246,8 @@ export class Supervisor {
   }
 
   /**
-   * Make `NAME@PARAM` an in-memory instance when its template exists.
-   * Returns whether the service exists now.
+   * Make `NAME@PARAM` an in-memory instance when its template exists with
+   * a `run` or a `setup`. Returns whether the service exists now.
    */
   ensureInstance(name: string): boolean {
     if (this.#services.has(name)) return true;
@@ -254,6 +258,11 @@ export class Supervisor {
     if (inst === null || isTemplate(name)) return false;
     const dir = this.#templates.get(inst.template);
     if (dir === undefined) return false;
+    // A template without `run` or `setup` makes no instance (C nitro says so).
+    if (this.#isEmptyDirectory(dir)) {
+      this.#say(`no such service: ${name}`);
+      return false;
+    }
     this.#add({ name, dir, param: inst.param }, { onDisk: false });
     this.directories.update([[name, dir]]);
     return true;
@@ -292,7 +301,7 @@ export class Supervisor {
    * services (brought up unless `down` or during SYS/setup), bring down and
    * forget those gone, forget DOWN instances nothing refers to.
    */
-  rescan(): void {
+  rescan({ start = true }: { start?: boolean } = {}): void {
     // The entry cache stays: it checks each directory's identity and mtime,
     // so a directory gone or back in another shape is listed again, and the
     // rest cost one stat instead of a listing each.
@@ -363,7 +372,7 @@ export class Supervisor {
       [...this.#services.values()].map((e) => [e.svc.name, e.dir]),
     );
     // New services start now, unless SYS/setup runs: they wait for its end.
-    if (!startsNewServices(this.#opts.system())) return;
+    if (!start || !startsNewServices(this.#opts.system())) return;
     for (const f of plan.add) this.#autoUp(f.name);
   }
 

@@ -124,7 +124,6 @@ export class SystemShell {
   }
 
   #boot(): void {
-    guard(this.#host.console, "boot", () => this.supervisor.reset());
     this.#input({ type: "boot", hasSetup: this.#has("setup") });
   }
 
@@ -199,6 +198,8 @@ export class SystemShell {
         if (pid !== null) this.#host.processes.signal(-pid, "SIGTERM");
         return;
       }
+      case "scan":
+        return guard(this.#host.console, "boot", () => sup.reset());
       case "start-services":
         return sup.startAll();
       case "stop-services":

@@ -84,6 +84,7 @@ Deno.test("boot with SYS/setup: SETUP SYS, then DOWN SYS and the services", () =
   assert.equal(system.phase, "running");
   assert.deepEqual(kinds(effects), [
     "say booting",
+    "scan",
     "event SETUP",
     "announce SETUP",
     "run setup",
@@ -125,6 +126,7 @@ Deno.test("a full shutdown: finish, services, kill-all, final, ended", () => {
   assert.equal(system.phase, "ended");
   assert.deepEqual(kinds(effects), [
     "say booting",
+    "scan",
     "start-services",
     "say shutting down",
     "event SHUTDOWN",

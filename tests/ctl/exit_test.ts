@@ -65,6 +65,18 @@ Deno.test("failure: nitro's error exits 111; an unserved service in C's words", 
     failure(said).message,
     "nitroctl: no such service 'web!': name longer than 63 bytes",
   );
+  // A path is named by its last component, the name C nitroctl sends.
+  const path = new NitroError("no-such-service", "no such service", {
+    service: "/etc/nitro/web",
+  });
+  assert.deepEqual(
+    [failure(path).message, failure(path).error.service],
+    ["nitroctl: no such service 'web'", "/etc/nitro/web"],
+  );
+  const root = new NitroError("no-such-service", "no such service", {
+    service: "/",
+  });
+  assert.equal(failure(root).message, "nitroctl: no such service ''");
   // Any other error names the service, once.
   const other = new NitroError("internal", "web broke", { service: "web" });
   assert.equal(failure(other).message, "nitroctl: web broke");

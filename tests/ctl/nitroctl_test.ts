@@ -602,7 +602,7 @@ Deno.test("events --json prints one ServiceEvent per line", async () => {
   assert.equal("replay" in daemon.ops("events")[0], false);
 });
 
-Deno.test("SERVICE paths become real paths with $NITRO_SERVICE as hint", async () => {
+Deno.test("SERVICE paths become absolute paths with $NITRO_SERVICE as hint", async () => {
   // Paths are the daemon's to map to services: answer ok, whatever they are.
   await using daemon = await FakeDaemon.start((_, reply) =>
     reply.ok({ results: [], pids: {} })
@@ -614,7 +614,8 @@ Deno.test("SERVICE paths become real paths with $NITRO_SERVICE as hint", async (
     await Deno.mkdir(`${dir}/srv/web`);
     await Deno.symlink(`${dir}/srv/getty@`, `${dir}/link`);
     const env = { NITRO_SERVICE: "getty@tty1" };
-    // A symlink: the real path must be sent, and `..` is physical (srv).
+    // In a symlink, $PWD not set to it: the working directory is the
+    // physical one, so `.` is getty@ and `..` is srv.
     const cwd = `${dir}/link`;
     const runs = await Promise.all([
       nitroctl(daemon.path, ["ready", "."], { cwd, env }),

@@ -17,15 +17,29 @@ Deno.test("resolveServices: names pass as they are, no hint without a path", () 
   });
 });
 
-Deno.test("resolveServices: paths resolved to real paths, with the hint", async () => {
+Deno.test("resolveServices: paths made absolute as C does, with the hint", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir());
   try {
     await Deno.mkdir(join(dir, "web"));
+    await Deno.mkdir(join(dir, "other", "deep"), { recursive: true });
+    await Deno.mkdir(join(dir, "other", "x"));
     await Deno.symlink("web", join(dir, "alias"));
+    await Deno.symlink("other/deep", join(dir, "down"));
     assert.deepEqual(
-      resolveServices([join(dir, "alias"), "db", `${dir}/./web`], "/etc/nitro"),
+      resolveServices(
+        [join(dir, "alias"), "db", `${dir}/./web`, `${dir}/down/../x`],
+        "/etc/nitro",
+      ),
       {
-        services: [join(dir, "web"), "db", join(dir, "web")],
+        // The symlink's own name (C nitroctl sends `alias`); `..` is taken
+        // as a word, unless that names nothing (dir/x) and the real path
+        // does (other/x).
+        services: [
+          join(dir, "alias"),
+          "db",
+          join(dir, "web"),
+          join(dir, "other", "x"),
+        ],
         hint: "/etc/nitro",
       },
     );

@@ -101,3 +101,13 @@ Deno.test("pickService: the hint, else the only one, else the plain service", ()
   assert.equal(pickService(["a@1", "web"], undefined), "web");
   assert.equal(pickService([], "web"), null);
 });
+
+Deno.test("pickService: after the hint, the service the path's last component names", () => {
+  // `./web` beside a symlink `alias -> web`: web, as C nitroctl sends "web".
+  assert.equal(pickService(["alias", "web"], undefined, "web"), "web");
+  assert.equal(pickService(["alias", "web"], undefined, "alias"), "alias");
+  assert.equal(pickService(["alias", "web"], "alias", "web"), "alias");
+  // A template's directory names no instance: as without it.
+  assert.equal(pickService(["a@1", "a@2"], undefined, "a@"), null);
+  assert.equal(pickService(["a@1"], undefined, "a@"), "a@1");
+});

@@ -163,3 +163,28 @@ Deno.test("wire: a directory without run or setup is no service, said at each lo
   );
   assert.deepEqual(n.wire("empty"), []);
 });
+
+Deno.test("wire: an instance of a template without run or setup is no service, said", () => {
+  const n = nitro((h) => {
+    h.tree.add("t@", {});
+    h.tree.add("web");
+  });
+  assert.equal(n.sup.ensureInstance("t@x"), false);
+  assert.equal(n.sup.has("t@x"), false);
+  assert.deepEqual(
+    n.host.console.lines.filter((l) => l.includes("t@")),
+    ["- nitro: no such service: t@x"],
+  );
+  assert.deepEqual(n.wire("t@x"), []);
+});
+
+Deno.test("console: what the boot's scan says follows `booting`, as in C nitro", () => {
+  const n = nitro((h) => {
+    h.tree.add("empty", {});
+    h.tree.add("web");
+  });
+  assert.deepEqual(n.host.console.lines.slice(0, 2), [
+    "- nitro: booting",
+    "- nitro: no such service: empty",
+  ]);
+});

@@ -229,14 +229,19 @@ export class Program {
   }
 
   /** Run this flavour's nitroctl. */
-  async ctl(args: string[]): Promise<CtlOutput> {
+  async ctl(
+    args: string[],
+    { cwd }: { cwd?: string } = {},
+  ): Promise<CtlOutput> {
     const [cmd, argv] = this.flavour === "c"
       ? [this.c!.nitroctl, args]
       : [Deno.execPath(), nitroctlArgs(args)];
     // A wait that never ends is a finding, not a hung test: SIGKILL at 20 s.
     const out = await new Deno.Command(cmd, {
       args: argv,
-      env: this.env(),
+      cwd,
+      // C nitroctl takes `$PWD` as the working directory when it is one.
+      env: cwd === undefined ? this.env() : { ...this.env(), PWD: cwd },
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
@@ -294,6 +299,11 @@ export class Program {
   /** SIGTERM nitro and wait for its exit (bounded). */
   async terminate(ms = 20_000): Promise<Deno.CommandStatus> {
     this.#child!.kill("SIGTERM");
+    return await this.exited(ms);
+  }
+
+  /** Wait for nitro's exit (bounded) and the end of its output. */
+  async exited(ms = 20_000): Promise<Deno.CommandStatus> {
     await eventually(() => this.status !== null, ms, "nitro to exit");
     // A process nitro left behind may hold its output open: not for ever.
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -355,7 +355,7 @@ export class Requests implements LineHandler {
       if (!ref.startsWith("/")) return ref;
       const candidates = (await sup.directories.resolve(ref))
         .filter((name) => sup.has(name));
-      return pickService(candidates, hint);
+      return pickService(candidates, hint, ref.slice(ref.lastIndexOf("/") + 1));
     }));
     const names: string[] = [];
     const errors = [...options.rejected];
