@@ -17,13 +17,20 @@ import { probeSelf } from "./proc_probe.ts";
 /** `O_CLOEXEC` in the octal `flags` of /proc/PID/fdinfo/N. */
 const O_CLOEXEC = 0o2000000;
 
-/** Prints "FD FLAGS" for each fd of process $1. Builtins only. */
-const LIST = 'cd /proc/"$1"/fdinfo || exit 1\n' +
+/**
+ * Prints "FD FLAGS" for each fd of process $1. Builtins only. It starts once
+ * its input ends (nitro closes it after the spawn, with whatever it held
+ * open just to spawn), and an fd that closes while it lists is skipped, not
+ * a failure.
+ */
+const LIST = "read -r _\n" +
+  'cd /proc/"$1"/fdinfo || exit 1\n' +
   "for fd in *; do\n" +
   "  while read -r key value; do\n" +
   '    case $key in flags:) echo "$fd $value"; break;; esac\n' +
-  '  done < "$fd"\n' +
-  "done\n";
+  '  done < "$fd" 2>/dev/null\n' +
+  "done\n" +
+  "exit 0\n";
 
 /**
  * The fds above 2 in an fdinfo listing ("FD FLAGS" lines) that are not
