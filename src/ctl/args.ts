@@ -165,6 +165,10 @@ function parseNitroctl(args: string[]): CommandLine {
   ) {
     throw new UsageError(`${name} takes no SERVICE`);
   }
+  // C nitroctl's `l` is `list` without SERVICE only (`list a` names a).
+  if (word === "l" && services.length > 0) {
+    throw new UsageError("l takes no SERVICE, list does");
+  }
   for (const option of OPTIONS) {
     const owners = COMMAND_OPTIONS.get(option.name);
     if (

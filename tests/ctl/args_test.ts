@@ -51,6 +51,7 @@ Deno.test("parseCommandLine: usage errors are C's words, why, and --help", async
     [["frob"], new RegExp(`^${C} \\(unknown command: frob${help}`)],
     [["start"], new RegExp(`^${C} \\(start needs a SERVICE${help}`)],
     [["info", "web"], new RegExp(`^${C} \\(info takes no SERVICE${help}`)],
+    [["l", "web"], new RegExp(`^${C} \\(l takes no SERVICE, list does${help}`)],
     [["--replay", "list"], /\(--replay goes with events only; see/],
     [
       ["-t", "-1", "list"],

@@ -462,6 +462,7 @@ const SCENARIOS: Scenario[] = [
       await t.ctl("-t", "soon", "list");
       await t.ctl("-t", "-1", "list");
       await t.ctl("frob", "a");
+      await t.ctl("l", "a");
       await t.ctl("start");
       // The last line it must print before it is interrupted.
       await t.ctl("up", "last");
