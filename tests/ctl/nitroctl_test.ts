@@ -107,7 +107,7 @@ Deno.test("list prints STATE name (pid) (wstatus) Ns, the pid only when set", as
       "UP db (pid 10) (wstatus 0) 5s\n" +
       "STARTING web (pid 11) (wstatus 0) 0s\n",
   });
-  const some = await nitroctl(daemon.path, ["l", "web", "db"]);
+  const some = await nitroctl(daemon.path, ["list", "web", "db"]);
   assert.equal(some.code, 0);
   assert.equal(
     some.stdout,
