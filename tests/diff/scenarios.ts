@@ -1,5 +1,8 @@
 /**
- * The differential suite: the same service directory and the same nitroctl
+ * The differential suite's scenarios, registered as tests by the modules
+ * `part_*_test.ts` (a third each, so that the three run beside the other
+ * test modules rather than one after another): the same service directory
+ * and the same nitroctl
  * steps against C nitro (built from $NITRO_C_DIR by tests/helpers/
  * c_nitro.ts) and this nitro, side by side; their transcripts - nitroctl's
  * stdout, stderr and exit status, the notify directory's packets, the
@@ -741,19 +744,26 @@ async function runOn(side: Side, s: Scenario): Promise<string> {
   }
 }
 
-for (const s of SCENARIOS) {
-  Deno.test(`diff: ${s.name}`, async () => {
-    const missing = await cMissing();
-    if (missing !== null) {
-      console.log(`skipped: no C nitro to compare with: ${missing}`);
-      return;
-    }
-    const [ours, c] = await Promise.all([runOn("ours", s), runOn("c", s)]);
-    assert.equal(
-      normalise("ours", ours),
-      normalise("c", c),
-      `transcripts differ (actual: this nitro, expected: C nitro), ` +
-        `normalised by:\n${rulesInForce().join("\n")}`,
-    );
-  });
+/** How many modules share the scenarios out. */
+export const PARTS = 3;
+
+/** Register every `PARTS`-th scenario, from the `part`-th on, as a test. */
+export function registerPart(part: number): void {
+  for (const [i, s] of SCENARIOS.entries()) {
+    if (i % PARTS !== part) continue;
+    Deno.test(`diff: ${s.name}`, async () => {
+      const missing = await cMissing();
+      if (missing !== null) {
+        console.log(`skipped: no C nitro to compare with: ${missing}`);
+        return;
+      }
+      const [ours, c] = await Promise.all([runOn("ours", s), runOn("c", s)]);
+      assert.equal(
+        normalise("ours", ours),
+        normalise("c", c),
+        `transcripts differ (actual: this nitro, expected: C nitro), ` +
+          `normalised by:\n${rulesInForce().join("\n")}`,
+      );
+    });
+  }
 }
