@@ -12,6 +12,8 @@
  */
 
 import { main } from "../src/ctl/main.ts";
+import { EXIT } from "../src/ctl/exit.ts";
+import { message } from "../src/errors.ts";
 
 let status: number;
 try {
@@ -19,11 +21,10 @@ try {
 } catch (error) {
   // A bug, not a user error: still one line, never a stack trace.
   try {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`nitroctl: internal error: ${message}`);
+    console.error(`nitroctl: internal error: ${message(error)}`);
   } catch {
     // stderr is gone too.
   }
-  status = 111;
+  status = EXIT.unavailable;
 }
 Deno.exit(status);

@@ -47,6 +47,7 @@ import {
   type SignalName,
   type WaitTarget,
 } from "./protocol.ts";
+import { osMessage } from "./errors.ts";
 import { socketPath } from "./config/socket_path.ts";
 import { encodeLine, readFrames, writeAll } from "./framing.ts";
 import type { SpatTransport } from "./spat/transport.ts";
@@ -899,12 +900,6 @@ function writeFailure(path: string, error: unknown): NitroError {
     `cannot write to nitro at ${path}: ${osMessage(error)}`,
     { cause: error },
   );
-}
-
-/** An error's message without Deno's ` (os error N)` suffix. */
-function osMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\)$/, "");
 }
 
 /** Close a connection that may already be closed. */

@@ -25,3 +25,18 @@ export function message(err: unknown): string {
 export function stackOf(err: unknown): string {
   return err instanceof Error ? err.stack ?? err.message : String(err);
 }
+
+/**
+ * The message of an error without Deno's ` (os error N)` suffix and what
+ * follows it (`: stat '/path'`), for lines that name the path themselves.
+ *
+ * @example
+ * ```ts
+ * import { osMessage } from "./errors.ts";
+ * const err = new Error("No such file or directory (os error 2): stat '/x'");
+ * console.assert(osMessage(err) === "No such file or directory");
+ * ```
+ */
+export function osMessage(err: unknown): string {
+  return message(err).replace(/ \(os error \d+\).*$/, "");
+}

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { message, stackOf } from "../src/errors.ts";
+import { message, osMessage, stackOf } from "../src/errors.ts";
 
 Deno.test("message: an Error's message, without its name or stack", () => {
   assert.equal(message(new TypeError("bad thing")), "bad thing");
@@ -27,4 +27,15 @@ Deno.test("stackOf: the stack of an Error, its message without one", () => {
   bare.stack = undefined;
   assert.equal(stackOf(bare), "no stack");
   assert.equal(stackOf("text"), "text");
+});
+
+Deno.test("osMessage: Deno's os error suffix and the path after it go", async () => {
+  const err = await Deno.stat("/nonexistent/nitro-test").catch((e) => e);
+  assert.match(message(err), /\(os error 2\)/);
+  assert.equal(osMessage(err), "No such file or directory");
+  assert.equal(
+    osMessage(new Error("Connection refused (os error 111)")),
+    "Connection refused",
+  );
+  assert.equal(osMessage("plain (os error x)"), "plain (os error x)");
 });

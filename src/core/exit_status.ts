@@ -14,6 +14,9 @@
  */
 export const EXIT_FATAL = 111;
 
+/** The exit code of nitro and nitroctl for a command line they refuse. */
+export const EXIT_USAGE = 2;
+
 /** Encode an exit code as a raw wait status. */
 export function exitedStatus(code: number): number {
   return (code & 0xff) << 8;
@@ -27,8 +30,17 @@ export function signaledStatus(signo: number): number {
 /** Decode a raw wait status: exit code, or -1 with the killing signal. */
 export function decodeStatus(wstatus: number): { code: number; signo: number } {
   const signo = wstatus & 0x7f;
-  if (signo === 0) return { code: (wstatus >> 8) & 0xff, signo: 0 };
+  if (signo === 0) return { code: exitByte(wstatus), signo: 0 };
   return { code: -1, signo };
+}
+
+/**
+ * The exit-code byte of a wait status whatever ended the process
+ * (`WEXITSTATUS` without `WIFEXITED`): 0 for a death by a signal. C nitro
+ * reads SYS/setup's status so.
+ */
+export function exitByte(wstatus: number): number {
+  return (wstatus >> 8) & 0xff;
 }
 
 /** The exit code of a wait status, or 128 + N for a death by signal N. */

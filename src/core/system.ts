@@ -24,7 +24,7 @@
 import type { State } from "../protocol.ts";
 import { impossible } from "./service.ts";
 import { LOG, SYS } from "../config/names.ts";
-import { EXIT_FATAL } from "./exit_status.ts";
+import { EXIT_FATAL, exitByte } from "./exit_status.ts";
 import { shutdownInput, type StopCandidate, stoppable } from "./logging.ts";
 
 /** How the system ends. */
@@ -346,7 +346,7 @@ export function stepSystem(
  * announces); then it is gone (DOWN).
  */
 function setupEndedNotices(wstatus: number): SystemEffect[] {
-  const code = (wstatus >> 8) & 0xff; // WEXITSTATUS, as C reads it.
+  const code = exitByte(wstatus);
   const first: State[] = code === 0
     ? ["ONESHOT"]
     : code === EXIT_FATAL

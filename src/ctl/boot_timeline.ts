@@ -13,10 +13,9 @@
  * @module
  */
 
+import { SYS } from "../config/names.ts";
 import type { ServiceEvent, State } from "../protocol.ts";
 
-/** The name nitro gives its own boot scripts in events. */
-export const SYS = "SYS";
 /** How `blame` and `plot` call the SYS/setup phase. */
 export const SYS_SETUP = "SYS/setup";
 

@@ -7,6 +7,8 @@
  */
 
 import { NitroError } from "../client.ts";
+import { EXIT_FATAL, EXIT_USAGE } from "../core/exit_status.ts";
+import { message } from "../errors.ts";
 import { ERROR_CODES, type ErrorCode, type ServiceError } from "../protocol.ts";
 import { UsageError } from "./args.ts";
 
@@ -17,7 +19,7 @@ export const EXIT = {
   /** A start/restart ended FATAL, or pidof/check found no pid. */
   failed: 1,
   /** Bad command line. */
-  usage: 2,
+  usage: EXIT_USAGE,
   /** `-t` expired first. */
   timeout: 3,
   /**
@@ -25,7 +27,9 @@ export const EXIT = {
    * process to signal (C nitro answers it as no such service), nitro
    * unreachable, or refusing (`busy`, shutting down).
    */
-  unavailable: 111,
+  unavailable: EXIT_FATAL,
+  /** Ctrl-C ended a wait: 128 + SIGINT, as a shell reports it. */
+  interrupted: 130,
 } as const;
 
 /**
@@ -121,11 +125,11 @@ export function failure(error: unknown): Failure {
   if (error instanceof NitroError) {
     return unavailable(codeOf(error.code), error.message, error.service);
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const text = message(error);
   return {
     status: EXIT.unavailable,
-    message: `nitroctl: ${message}`,
-    error: { code: "internal", message },
+    message: `nitroctl: ${text}`,
+    error: { code: "internal", message: text },
   };
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { osMessage } from "../errors.ts";
 import { NitroError } from "../client.ts";
 import { encodeLine, readFrames, writeAll } from "../framing.ts";
 import {
@@ -125,10 +126,4 @@ function looseInfo(text: string): Partial<DaemonInfo> | null {
   } catch {
     return null;
   }
-}
-
-/** An error's message without Deno's ` (os error N)` suffix. */
-function osMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\)$/, "");
 }

@@ -8,6 +8,7 @@
  */
 
 import { NitroError } from "../client.ts";
+import { osMessage } from "../errors.ts";
 import { isPath } from "./args.ts";
 
 export { isPath };
@@ -71,9 +72,7 @@ export function resolveServices(
  * absolute as {@link lexicalPath} does.
  */
 export function noSuchPath(arg: string, error: unknown): string {
-  const why = error instanceof Error
-    ? error.message.replace(/ \(os error \d+\).*$/, "")
-    : String(error);
+  const why = osMessage(error);
   return `no such service: ${lexicalPath(arg)}: ${why}`;
 }
 

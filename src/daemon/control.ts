@@ -10,6 +10,7 @@
  * @module
  */
 
+import { stackOf } from "../errors.ts";
 import { serveLines, type TransportLimits } from "./control/transport.ts";
 import { type ControlSupervisor, Requests } from "./control/requests.ts";
 
@@ -51,7 +52,7 @@ export function serveControl(
 ): Promise<void> {
   const limits = { ...LIMITS, ...ctx.limits };
   const report = (during: string, err: unknown) => {
-    const text = err instanceof Error ? err.stack ?? err.message : String(err);
+    const text = stackOf(err);
     ctx.console.say(`- nitro: internal error while ${during}: ${text}`);
   };
   const handler = new Requests({

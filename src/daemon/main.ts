@@ -7,6 +7,7 @@
 
 import { resolve } from "node:path";
 import { socketPath } from "../config/socket_path.ts";
+import { EXIT_USAGE } from "../core/exit_status.ts";
 import type { EndMode, Role } from "../core/system.ts";
 import { message, stackOf } from "../errors.ts";
 import { Children } from "./children.ts";
@@ -59,7 +60,7 @@ export async function main(
   }
   if (line.kind === "mistake") {
     console.error(line.line);
-    return 2;
+    return EXIT_USAGE;
   }
   // Before nitro writes anything: no terminal may stop it (job_control.ts).
   ignoreJobControlStops();

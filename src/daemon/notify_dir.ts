@@ -33,6 +33,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { message } from "../errors.ts";
 import { type State, STATES } from "../protocol.ts";
 import type { Notifier } from "./host.ts";
 import {
@@ -178,7 +179,7 @@ export class NotifyDir implements Notifier {
         Deno.mkdirSync(path, { mode: 0o700 });
       } catch (err) {
         if (!(err instanceof Deno.errors.AlreadyExists)) {
-          throw new UnsafePath(`${path}: cannot create: ${reason(err)}`);
+          throw new UnsafePath(`${path}: cannot create: ${message(err)}`);
         }
       }
     }
@@ -393,8 +394,4 @@ export class NotifyDir implements Notifier {
       // Gone already.
     }
   }
-}
-
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { message } from "../errors.ts";
 import { basename, dirname, join } from "node:path";
 import {
   BIND_NAME,
@@ -79,7 +80,7 @@ export async function listenControl(path: string): Promise<ControlSocket> {
     // The real directory: no symlink on the way can be swapped later.
     sock = join(secureDirectory(dirname(path), uid), basename(path));
   } catch (err) {
-    throw new UnsafePath(`socket ${path}: ${reason(err)}`);
+    throw new UnsafePath(`socket ${path}: ${message(err)}`);
   }
   const entry = lstatEntry(sock);
   const live = entry?.kind === "socket" && await isLive(sock);
@@ -93,7 +94,7 @@ export async function listenControl(path: string): Promise<ControlSocket> {
   try {
     listener = Deno.listen({ transport: "unix", path: bound });
   } catch (err) {
-    throw new Error(`cannot listen on ${bound}: ${reason(err)}`);
+    throw new Error(`cannot listen on ${bound}: ${message(err)}`);
   }
   try {
     // Only nitro can reach `bound` (0700 directory): the mode is set before
@@ -103,7 +104,7 @@ export async function listenControl(path: string): Promise<ControlSocket> {
     Deno.linkSync(bound, sock);
   } catch (err) {
     listener.close();
-    throw new Error(`cannot create socket ${sock}: ${reason(err)}`);
+    throw new Error(`cannot create socket ${sock}: ${message(err)}`);
   } finally {
     Deno.removeSync(bound);
   }
@@ -124,8 +125,4 @@ async function isLive(path: string): Promise<boolean> {
     return !(err instanceof Deno.errors.ConnectionRefused ||
       err instanceof Deno.errors.NotFound);
   }
-}
-
-function reason(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -19,6 +19,8 @@
  * @module
  */
 
+import { message } from "../errors.ts";
+
 /** Error codes of a start that may succeed later (as C nitro retries). */
 const TRANSIENT = new Set([
   "EAGAIN",
@@ -33,7 +35,7 @@ const TRANSIENT = new Set([
 export function spawnFailure(
   err: unknown,
 ): { type: "spawn-failed"; reason: string; transient: boolean } {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = message(err);
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code !== "string" || !TRANSIENT.has(code)) {
     return { type: "spawn-failed", reason: text, transient: false };

@@ -14,6 +14,7 @@
 import { type NitroClient, NitroError } from "../client.ts";
 import type { CommandLine } from "../ctl/args.ts";
 import type { Action } from "../ctl/commands.ts";
+import { EXIT } from "../ctl/exit.ts";
 import type { Output } from "../ctl/output.ts";
 import { runCommand } from "../ctl/run.ts";
 import { lexicalPath, noSuchPath } from "../ctl/services.ts";
@@ -21,13 +22,7 @@ import type { State } from "../protocol.ts";
 import { type CommandTag, type Reply, TAG } from "./codec.ts";
 import { formatCDetails, formatCInfo, formatCList } from "./format.ts";
 import { SpatLink } from "./link.ts";
-import { signalNumber } from "./transport.ts";
-
-/** Statuses C nitroctl exits with besides 0 and 1. */
-const USAGE = 2;
-const UNAVAILABLE = 111;
-/** 128 + SIGINT, as a shell reports a death by Ctrl-C. */
-const INTERRUPTED = 130;
+import { signalNumber } from "../config/signals.ts";
 
 /** How one request waits, as C nitroctl says it. */
 type Wait =
@@ -71,14 +66,14 @@ export async function runAgainstC(
       `nitroctl: ${action.kind} is not available from C nitro ` +
         "(it keeps no history of events)",
     );
-    return USAGE;
+    return EXIT.usage;
   }
   const names: string[] = [];
   for (const arg of line.services) {
     const name = cServiceName(arg);
     if (typeof name !== "string") {
       io.err(name.error);
-      return UNAVAILABLE;
+      return EXIT.unavailable;
     }
     names.push(name);
   }
@@ -88,7 +83,7 @@ export async function runAgainstC(
     onInterrupt = () => {
       link.close();
       client.close();
-      resolve(action.kind === "events" ? 0 : INTERRUPTED);
+      resolve(action.kind === "events" ? 0 : EXIT.interrupted);
     };
   });
   Deno.addSignalListener("SIGINT", onInterrupt);
@@ -130,7 +125,7 @@ async function run(
       for (const e of answer.errors ?? []) {
         io.err(`nitroctl: no such service '${e.service}'`);
       }
-      return (answer.errors ?? []).length > 0 ? UNAVAILABLE : 0;
+      return (answer.errors ?? []).length > 0 ? EXIT.unavailable : 0;
     }
     case "events":
       for await (const change of link.changes()) {
@@ -208,7 +203,7 @@ async function settle(
   const { service } = request;
   if (new TextEncoder().encode(service).length > 64) {
     io.err(`nitroctl: service name too long: ${service}`);
-    return UNAVAILABLE;
+    return EXIT.unavailable;
   }
   const waiting = typeof request.command === "string";
   const command: CommandTag = waiting
@@ -232,11 +227,11 @@ function judge(
   const { command, service, wait } = request;
   if (reply.kind === "no-such-service") {
     io.err(`nitroctl: no such service '${service}'`);
-    return UNAVAILABLE;
+    return EXIT.unavailable;
   }
   if (reply.kind === "not-implemented") {
     io.err("nitroctl: command not implemented in server");
-    return UNAVAILABLE;
+    return EXIT.unavailable;
   }
   let state: State | undefined;
   if (reply.kind === "state") {

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { osMessage } from "../errors.ts";
 import { NitroError } from "../client.ts";
 import {
   type CommandTag,
@@ -302,10 +303,4 @@ function bindReplacing(path: string): Deno.DatagramConn {
       );
     }
   }
-}
-
-/** An error's message without Deno's ` (os error N)` suffix. */
-function osMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/ \(os error \d+\)$/, "");
 }

@@ -15,6 +15,7 @@ import {
   type Outgoing,
   type SendOptions,
 } from "../client.ts";
+import { signalNumber } from "../config/signals.ts";
 import { describeExit } from "../core/exit_status.ts";
 import { judge } from "../core/wait.ts";
 import type {
@@ -25,7 +26,6 @@ import type {
   ServiceEvent,
   ServiceResult,
   ServiceStatus,
-  SignalName,
   State,
   WaitTarget,
 } from "../protocol.ts";
@@ -62,50 +62,10 @@ export function isDatagramSocket(error: unknown): boolean {
     cause.message.endsWith(`(os error ${WRONG_TYPE})`);
 }
 
-/** Signal numbers as C nitro's kill(2) takes them, by OS. */
-const SIGNAL_NUMBERS: Record<SignalName, number> = Deno.build.os === "linux"
-  ? {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGUSR1: 10,
-    SIGUSR2: 12,
-    SIGALRM: 14,
-    SIGTERM: 15,
-    SIGCONT: 18,
-    SIGSTOP: 19,
-  }
-  : {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGALRM: 14,
-    SIGTERM: 15,
-    SIGSTOP: 17,
-    SIGCONT: 19,
-    SIGUSR1: 30,
-    SIGUSR2: 31,
-  };
-
 /** The values of the services served, and the errors of the others. */
 interface Served<T> {
   values: T[];
   rest: { ok: true; errors?: ServiceError[] };
-}
-
-/**
- * The number of a signal on this OS, as C nitro's kill(2) takes it.
- *
- * @example
- * ```ts
- * import { signalNumber } from "./transport.ts";
- * console.assert(signalNumber("SIGKILL") === 9);
- * ```
- */
-export function signalNumber(name: SignalName): number {
-  return SIGNAL_NUMBERS[name];
 }
 
 /** What became of one service argument. */
@@ -181,7 +141,7 @@ export class SpatTransport {
           ),
         );
       case "signal": {
-        const number = SIGNAL_NUMBERS[request.signal];
+        const number = signalNumber(request.signal);
         return results(
           await this.#each(
             request,

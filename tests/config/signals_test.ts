@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { SIGNAL_WORDS, signalOfLetter } from "../../src/config/signals.ts";
+import {
+  SIGNAL_WORDS,
+  signalNumber,
+  signalOfLetter,
+} from "../../src/config/signals.ts";
+import { signalName } from "../../src/core/exit_status.ts";
 import { SIGNALS } from "../../src/protocol.ts";
 
 Deno.test("signal words: unique first letters, every signal once", () => {
@@ -22,4 +27,17 @@ Deno.test("signal words: unique first letters, every signal once", () => {
   assert.equal(signalOfLetter("x"), null);
   assert.equal(signalOfLetter(""), null);
   assert.equal(signalOfLetter("hu"), null);
+});
+
+Deno.test("signalNumber: kill(2)'s numbers for this OS", () => {
+  const linux = Deno.build.os === "linux";
+  assert.equal(signalNumber("SIGKILL"), 9);
+  assert.equal(signalNumber("SIGUSR1"), linux ? 10 : 30);
+  assert.equal(signalNumber("SIGSTOP"), linux ? 19 : 17);
+  // On Linux the numbers agree with the names wait statuses are told by.
+  if (linux) {
+    for (const name of SIGNALS) {
+      assert.equal(signalName(signalNumber(name)), name);
+    }
+  }
 });

@@ -16,6 +16,7 @@ Deno.test("EXIT: the statuses nitroctl documents", () => {
     usage: 2,
     timeout: 3,
     unavailable: 111,
+    interrupted: 130,
   });
 });
 
