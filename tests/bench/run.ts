@@ -126,7 +126,7 @@ const SECTIONS: Record<string, Section> = {
   },
   "notify-flood": {
     about:
-      "restart latency and RSS with 100 notify receivers that never read, against none (--restarts, --receivers)",
+      "restart latency and RSS with 100 notify receivers that never read, against none, over 1,000 and 4,000 restarts (--restarts, --receivers)",
     run: async (v) => {
       const r = await notifyFlood({
         restarts: num(v, "restarts"),
