@@ -156,6 +156,9 @@ class Transition {
   }
 
   up(): void {
+    // A one-shot taken down stays ONESHOT while its finish runs, and counts
+    // as up: C nitro ignores an up then.
+    if (this.finishingOneshot()) return;
     this.s.wantUp = true;
     switch (this.s.state) {
       case "DOWN":
@@ -192,7 +195,9 @@ class Transition {
         this.stopRun("SHUTDOWN");
         break;
       case "ONESHOT":
-        this.finish("SHUTDOWN", "0", "0", "ONESHOT");
+        // It stays ONESHOT while its finish runs, as in C nitro; a second
+        // down finds the finish running and changes nothing.
+        if (!this.finishingOneshot()) this.finish("ONESHOT", "0", "0");
         break;
       case "RESTART":
         // Keep the deadline: the process being stopped is still on the clock.
@@ -223,7 +228,10 @@ class Transition {
         this.stopRun("RESTART");
         break;
       case "ONESHOT":
-        this.finish("RESTART", "0", "0");
+        // Its finish may run already (it was taken down): it starts again
+        // once that ends.
+        if (this.finishingOneshot()) this.switchTo("RESTART");
+        else this.finish("RESTART", "0", "0");
         break;
       case "SHUTDOWN":
         this.s.draining = false;
@@ -262,6 +270,7 @@ class Transition {
         break;
       case "SHUTDOWN":
       case "RESTART":
+      case "ONESHOT": // Its finish, past the limit.
         if (this.s.draining) {
           // It did not run dry in time: stop it the usual way.
           this.s.draining = false;
@@ -274,7 +283,6 @@ class Transition {
       case "DOWN":
       case "SETUP":
       case "UP":
-      case "ONESHOT":
       case "FATAL":
         // No deadline is ever set in these states (setup has no limit).
         throw new Error(`impossible: a deadline in ${this.s.state}`);
@@ -419,6 +427,11 @@ class Transition {
     });
     this.signal("SIGCONT");
     this.enter(state, this.now + KILL_AFTER_MS);
+  }
+
+  /** Whether this is a one-shot taken down, its finish still running. */
+  private finishingOneshot(): boolean {
+    return this.s.state === "ONESHOT" && this.s.running === "finish";
   }
 
   /** Begin the start sequence: SETUP if there is a setup, else run. */

@@ -145,6 +145,9 @@ export async function runCommand(
         "signal",
       );
     case "pidof":
+      // As text, as C nitroctl: a line per argument, in their order.
+      if (!line.json) return worst(await pidofEach(client, named, io));
+      // falls through
     case "check": {
       const answer = await client.send({ op: "pidof", ...named });
       const pids = answer.pids;
@@ -282,6 +285,44 @@ async function fatalReasons(
     // The failure itself is what matters; the reason is a courtesy.
   }
   return reasons;
+}
+
+/**
+ * `pidof` as C nitroctl prints it: one query per argument, sent together,
+ * and a line per pid in the order of the arguments (a name given twice is
+ * printed twice; each path is resolved by nitro on its own). Exit 1 if one
+ * has no process, 111 if nitro does not serve one.
+ */
+async function pidofEach(
+  client: NitroClient,
+  named: { services: string[]; hint?: string },
+  io: Output,
+): Promise<number> {
+  const ask = async (service: string) => {
+    try {
+      const answer = await client.send({
+        op: "pidof",
+        ...named,
+        services: [service],
+      });
+      const pid = Object.values(answer.pids)[0] ?? null;
+      return { pid, errors: answer.errors ?? [] };
+    } catch (error) {
+      // The only service of its request: nitro refused the request.
+      if (!(error instanceof NitroError) || error.service === undefined) {
+        throw error;
+      }
+      const code = error.code;
+      if (code !== "no-such-service" && code !== "bad-name") throw error;
+      const refused = { service: error.service, code, message: error.message };
+      return { pid: null, errors: [refused] };
+    }
+  };
+  const answers = await Promise.all(named.services.map(ask));
+  for (const { pid } of answers) if (pid !== null) io.out(String(pid));
+  const errors = answers.flatMap((a) => a.errors);
+  const every = answers.every((a) => a.pid !== null || a.errors.length > 0);
+  return partial(errors, every ? EXIT.ok : EXIT.failed, io);
 }
 
 /**

@@ -152,7 +152,9 @@ export class DirectoryIndex {
  * component (C nitroctl sends that name: `./web` is web, not a symlink
  * `alias` to it), else the only one, else the one that is not an instance
  * (the first such, when symlinks give one directory several names); null
- * when none fits.
+ * when none fits. A path that ends in a template's own name (`getty@`)
+ * names no service without a hint, however few instances share it: C
+ * nitroctl sends `getty@` and hears "no such service".
  *
  * @example
  * ```ts
@@ -161,6 +163,7 @@ export class DirectoryIndex {
  * console.assert(pickService(["web"], undefined) === "web");
  * console.assert(pickService(["getty@1", "getty@2"], undefined) === null);
  * console.assert(pickService(["alias", "web"], undefined, "web") === "web");
+ * console.assert(pickService(["getty@1"], undefined, "getty@") === null);
  * ```
  */
 export function pickService(
@@ -172,6 +175,7 @@ export function pickService(
   if (lastComponent !== undefined && candidates.includes(lastComponent)) {
     return lastComponent;
   }
+  if (lastComponent?.endsWith("@")) return null;
   if (candidates.length === 1) return candidates[0];
   return candidates.find((name) => splitInstance(name) === null) ?? null;
 }

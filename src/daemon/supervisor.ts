@@ -420,7 +420,9 @@ export class Supervisor {
         stopped: done,
         // Not stopped yet, it may still write (a one-shot's finish will).
         logger: done ? null : e.logger,
-        stopping: e.svc.state === "SHUTDOWN",
+        // A one-shot taken down runs its finish in ONESHOT.
+        stopping: e.svc.state === "SHUTDOWN" ||
+          (e.svc.state === "ONESHOT" && e.svc.running === "finish"),
         instant: e.svc.running === null &&
           !(e.svc.state === "ONESHOT" && e.svc.facts.hasFinish),
       };

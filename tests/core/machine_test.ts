@@ -188,16 +188,54 @@ Deno.test("one-shot down without finish → DOWN at once", () => {
   assert.equal(m.s.since, 100);
 });
 
-Deno.test("one-shot down with finish → SHUTDOWN running finish 0 0 → DOWN", () => {
+Deno.test("one-shot down with finish: ONESHOT while finish 0 0 runs, then DOWN", () => {
   const m = new Sim({ hasSetup: true, hasRun: false, hasFinish: true });
   m.up(0);
   m.exit(0, 50);
   assert.deepEqual(m.down(100), [spawn("finish", "0", "0")]);
-  assert.equal(m.state, "SHUTDOWN");
+  // As in C nitro: still ONESHOT, announced again as the finish starts.
+  assert.equal(m.state, "ONESHOT");
   assert.equal(m.s.deadline, 100 + KILL_AFTER_MS);
+  assert.deepEqual(
+    step(m.s, { type: "down" }, 110).events,
+    [],
+    "a second down changes nothing",
+  );
+  assert.deepEqual(m.down(110), [], "no second finish");
+  assert.deepEqual(m.up(120), [], "an up meanwhile is ignored, as C's");
+  assert.equal(m.state, "ONESHOT");
   assert.deepEqual(m.exit(3, 200), [], "finish's own failure is ignored");
   assert.equal(m.state, "DOWN");
   assert.equal(m.s.deadline, null);
+});
+
+Deno.test("one-shot down: the announcement is ONESHOT, then DOWN", () => {
+  const m = new Sim({ hasSetup: true, hasRun: false, hasFinish: true });
+  m.up(0);
+  m.exit(0, 50);
+  const down = step(m.s, { type: "down" }, 100);
+  assert.deepEqual(
+    down.events.map((e) => [e.state, e.notice]),
+    [["ONESHOT", "ONESHOT"]],
+  );
+  const end = step(down.service, { type: "exit", wstatus: 0 }, 200);
+  assert.deepEqual(end.events.map((e) => [e.state, e.notice]), [[
+    "DOWN",
+    "DOWN",
+  ]]);
+});
+
+Deno.test("one-shot finish past its limit is killed; a restart meanwhile starts it again after", () => {
+  const m = new Sim({ hasSetup: true, hasRun: false, hasFinish: true });
+  m.up(0);
+  m.exit(0, 50);
+  m.down(100);
+  assert.deepEqual(m.timer(100 + KILL_AFTER_MS), [signal("SIGKILL", true)]);
+  assert.equal(m.state, "ONESHOT");
+  assert.deepEqual(m.restart(100 + KILL_AFTER_MS + 1), [], "finish runs on");
+  assert.equal(m.state, "RESTART");
+  assert.deepEqual(m.killed(9, 100 + KILL_AFTER_MS + 5), [spawn("setup")]);
+  assert.equal(m.state, "SETUP");
 });
 
 // --- setup failures ---------------------------------------------------------

@@ -305,14 +305,24 @@ Deno.test("-v prints each streamed state change; with --json as JSON lines", asy
 
 Deno.test("pidof prints pids and fails without one; check only exits", async () => {
   await using daemon = await FakeDaemon.start(basicHandler(TABLE));
-  const [both, missing, checkOk, checkFail] = await Promise.all([
-    nitroctl(daemon.path, ["pidof", "web", "db"]),
-    nitroctl(daemon.path, ["pidof", "db", "cron"]),
-    nitroctl(daemon.path, ["check", "db", "web"]),
-    nitroctl(daemon.path, ["check", "db", "cron"]),
-  ]);
+  const [both, missing, twice, unknown, checkOk, checkFail] = await Promise
+    .all([
+      nitroctl(daemon.path, ["pidof", "web", "db"]),
+      nitroctl(daemon.path, ["pidof", "db", "cron"]),
+      nitroctl(daemon.path, ["pidof", "db", "web", "db"]),
+      nitroctl(daemon.path, ["pidof", "db", "nosuch", "db"]),
+      nitroctl(daemon.path, ["check", "db", "web"]),
+      nitroctl(daemon.path, ["check", "db", "cron"]),
+    ]);
   assert.deepEqual([both.code, both.stdout, both.stderr], [0, "11\n10\n", ""]);
   assert.deepEqual([missing.code, missing.stdout], [1, "10\n"]);
+  // A line per argument, in their order, as C nitroctl's.
+  assert.deepEqual([twice.code, twice.stdout], [0, "10\n11\n10\n"]);
+  assert.deepEqual([unknown.code, unknown.stdout, unknown.stderr], [
+    111,
+    "10\n10\n",
+    "nitroctl: no such service 'nosuch'\n",
+  ]);
   assert.deepEqual([checkOk.code, checkOk.stdout, checkOk.stderr], [0, "", ""]);
   assert.deepEqual([checkFail.code, checkFail.stdout, checkFail.stderr], [
     1,
@@ -605,7 +615,7 @@ Deno.test("events --json prints one ServiceEvent per line", async () => {
 Deno.test("SERVICE paths become absolute paths with $NITRO_SERVICE as hint", async () => {
   // Paths are the daemon's to map to services: answer ok, whatever they are.
   await using daemon = await FakeDaemon.start((_, reply) =>
-    reply.ok({ results: [], pids: {} })
+    reply.ok({ results: [], pids: { srv: 7 } })
   );
   const tree = await Deno.makeTempDir({ prefix: "nitro-dir-" });
   try {

@@ -205,7 +205,18 @@ Deno.test("pidof --json: the pids, then each service not served with its error",
   assert.deepEqual([all.a, all.b, all.ghost.ok], [12, null, false]);
   assert.equal(all.ghost.error.service, "ghost");
   assert.deepEqual(r.err, ["nitroctl: no such service 'ghost'"]);
-  // As text: only the pids there are, one per line.
-  const text = await run(handler, ["pidof", "a", "b"]);
-  assert.deepEqual(text.out, ["12"]);
+  // As text: only the pids there are, one per line, in the order of the
+  // arguments: one query each, as C nitroctl's.
+  const known: Record<string, number | null> = { a: 12, b: null, c: 13 };
+  const asked: unknown[] = [];
+  const each: Handler = (request, reply) => {
+    const services = "services" in request ? request.services ?? [] : [];
+    asked.push(services);
+    const [name] = services;
+    reply.ok({ pids: { [name]: known[name] } });
+  };
+  const text = await run(each, ["pidof", "c", "b", "a", "c"]);
+  assert.deepEqual(text.out, ["13", "12", "13"]);
+  assert.equal(text.code, EXIT.failed); // b has no process
+  assert.deepEqual(asked, [["c"], ["b"], ["a"], ["c"]]);
 });

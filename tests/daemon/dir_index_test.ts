@@ -107,7 +107,9 @@ Deno.test("pickService: after the hint, the service the path's last component na
   assert.equal(pickService(["alias", "web"], undefined, "web"), "web");
   assert.equal(pickService(["alias", "web"], undefined, "alias"), "alias");
   assert.equal(pickService(["alias", "web"], "alias", "web"), "alias");
-  // A template's directory names no instance: as without it.
+  // A template's directory names no instance, not even its only one (C
+  // nitroctl sends "a@", no service); the hint still picks one.
   assert.equal(pickService(["a@1", "a@2"], undefined, "a@"), null);
-  assert.equal(pickService(["a@1"], undefined, "a@"), "a@1");
+  assert.equal(pickService(["a@1"], undefined, "a@"), null);
+  assert.equal(pickService(["a@1"], "a@1", "a@"), "a@1");
 });

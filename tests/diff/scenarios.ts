@@ -496,6 +496,7 @@ const SCENARIOS: Scenario[] = [
       await t.ctl("check", "b", "a");
       await t.ctl("pidof", "a", "nosuch");
       await t.ctl("pidof", "a", "b");
+      await t.ctl("pidof", "a", "a", "nosuch", "a");
       await t.ctl("list", "a", "nosuch", "b");
       await t.ctl("hup", "a", "nosuch");
       await t.end();
@@ -518,6 +519,9 @@ const SCENARIOS: Scenario[] = [
       // The directory of a and alias: the name the path says.
       await t.ctlIn("", "list", "./a", "b/", "./alias", "i@t1/../alias");
       await t.ctlIn("i@t1", "list", ".");
+      // The template's own directory names no service, even with only one
+      // instance running from it.
+      await t.ctlIn("i@", "start", ".");
       await t.ctlIn("", "list", "./nosuch");
       await t.ctl("list", join(t.p.dir, "a"), `${t.p.dir}/a/`);
       // A directory that is no service is named as C nitroctl names it.
@@ -650,6 +654,34 @@ const SCENARIOS: Scenario[] = [
       await t.ctl("up", "one", "fatal");
       await t.ctl("down", "SYS");
       await t.ctl("list", "SYS");
+      await t.end();
+    },
+  },
+  {
+    name: "a one-shot with a finish, taken down",
+    services: {
+      one: {
+        setup: sh("exit 0"),
+        finish: sh(record("finish", "$@"), "exec sleep 2"),
+      },
+    },
+    async steps(t) {
+      await t.lastPacket("one", "ONESHOT"); // SETUP ONESHOT
+      // `stop` in the background (C nitroctl's `down` waits too, and this
+      // one's does not): the finish starts, and the request is answered.
+      const stop = t.p.follow(["stop", "one"]);
+      await t.wire.count("one", 4);
+      // While its finish runs: still ONESHOT, and an up is ignored.
+      await t.ctl("list", "one");
+      await t.ctl("up", "one");
+      await t.lastPacket("one", "DOWN");
+      const r = await stop.stop();
+      t.add(`$ nitroctl stop one (begun before the list)`);
+      t.text += r.stdout;
+      t.add(`[exit ${r.code}]`);
+      await t.ctl("list", "one");
+      t.out("finish");
+      t.packets("one");
       await t.end();
     },
   },
