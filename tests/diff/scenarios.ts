@@ -674,8 +674,7 @@ const SCENARIOS: Scenario[] = [
       // While its finish runs: still ONESHOT, and an up is ignored.
       await t.ctl("list", "one");
       await t.ctl("up", "one");
-      await t.lastPacket("one", "DOWN");
-      const r = await stop.stop();
+      const r = await stop.ended();
       t.add(`$ nitroctl stop one (begun before the list)`);
       t.text += r.stdout;
       t.add(`[exit ${r.code}]`);

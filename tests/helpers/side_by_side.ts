@@ -115,6 +115,8 @@ export interface Following {
   readonly stdout: string;
   /** Interrupt it (SIGINT) and wait for its end. */
   stop(): Promise<CtlOutput>;
+  /** Wait for it to end by itself; killed after `ms` (a failure shows). */
+  ended(ms?: number): Promise<CtlOutput>;
 }
 
 /** One nitro under test, of either flavour. */
@@ -289,7 +291,17 @@ export class Program {
         } catch {
           // Ended already.
         }
-        const { code } = await child.status;
+        return await this.ended();
+      },
+      async ended(ms = 15_000): Promise<CtlOutput> {
+        const limit = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // Ended meanwhile.
+          }
+        }, ms);
+        const { code } = await child.status.finally(() => clearTimeout(limit));
         await Promise.all(reading.map((r) => r.done));
         return { code, stdout, stderr };
       },
