@@ -257,16 +257,28 @@ Deno.test("a start that ends FATAL says why: nitroctl names the reason", async (
 });
 
 Deno.test("status says so when a service's directory is gone", async () => {
-  const n = await Nitro.create({ gone: { run: SLEEP } });
+  // The run says when it runs: a pid alone may still be the shell that is
+  // about to exec it, and would find the directory gone.
+  const n = await Nitro.create({
+    gone: { run: "#!/bin/sh\n: > ../.gone-runs\nexec sleep 1000\n" },
+  });
   try {
     await n.start();
     await eventually(
-      async () => (await n.states()).gone?.pid != null,
+      async () => {
+        try {
+          await Deno.stat(`${n.dir}/.gone-runs`);
+        } catch {
+          return false;
+        }
+        return (await n.states()).gone?.pid != null;
+      },
       10_000,
       "gone running",
     );
     await Deno.remove(`${n.dir}/gone`, { recursive: true });
-    assert.equal((await n.ctl(["kill", "gone"])).code, 0);
+    const killed = await n.ctl(["kill", "gone"]);
+    assert.equal(killed.code, 0, killed.stderr);
     await eventually(
       async () => (await n.states()).gone?.state === "FATAL",
       15_000,
