@@ -216,7 +216,7 @@ export function realHost(opts: RealHostOptions): Host & { children: Children } {
     pipes: opts.runtime === null ? noPipes : new LogPipes(opts.runtime),
     running: opts.runtime === null
       ? undefined
-      : new RunningRecords(opts.runtime.path, children),
+      : new RunningRecords(opts.runtime, children),
     clock: {
       now: () => performance.now() - t0,
       after: (ms, fire) => {

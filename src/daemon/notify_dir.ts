@@ -43,6 +43,7 @@ import {
   octal,
   ownUid,
   type RuntimeDir,
+  toEntry,
   UnsafePath,
 } from "./runtime_dir.ts";
 
@@ -121,6 +122,13 @@ export const STALLED_MS = 1000;
 /** The longest a receiver that keeps stalling gets nothing. */
 export const MAX_STALLED_MS = 30_000;
 
+/**
+ * Receivers served at most: each costs nitro a socket (an fd), so a
+ * directory filled with thousands of entries must not use up nitro's fds
+ * (and with them its forks). Those beyond get nothing.
+ */
+export const MAX_RECEIVERS = 256;
+
 /** Stalled receivers tried again by one announcement, at most. */
 export const RETRIES_PER_ANNOUNCEMENT = 1;
 
@@ -166,6 +174,7 @@ export class NotifyDir implements Notifier {
     /** The notify directory. */
     readonly path: string,
     readonly runtime: RuntimeDir,
+    readonly uid: number,
   ) {}
 
   /**
@@ -186,7 +195,7 @@ export class NotifyDir implements Notifier {
     const entry = lstatEntry(path) ?? { kind: "other", uid: -1, mode: 0 };
     const problem = notifyDirProblem(entry, uid);
     if (problem !== null) throw new UnsafePath(`${path}: ${problem}`);
-    return new NotifyDir(path, runtime);
+    return new NotifyDir(path, runtime, uid);
   }
 
   announce(name: string, state: State): void {
@@ -196,6 +205,9 @@ export class NotifyDir implements Notifier {
     let bytes: Uint8Array | null = null;
     for (const file of files) {
       if (file.startsWith(".") || !listensTo(name, file)) continue;
+      if (
+        this.#senders.size >= MAX_RECEIVERS && !this.#senders.has(file)
+      ) continue;
       this.#send(file, bytes ??= packet(name, state));
     }
   }
@@ -207,13 +219,22 @@ export class NotifyDir implements Notifier {
     for (const file of [...this.#senders.keys()]) this.#drop(file);
   }
 
-  /** The entries of the directory, read again only if it changed. */
+  /**
+   * The entries of the directory, read again only if it changed; null, and
+   * every receiver let go, when it is gone or no longer passes the checks it
+   * passed at start (removed while nitro ran and made again by somebody
+   * else, or a symlink put in its place).
+   */
   #files(): string[] | null {
     let mtime: number;
     try {
-      mtime = Deno.statSync(this.path).mtime?.getTime() ?? NaN;
+      const info = Deno.lstatSync(this.path);
+      if (notifyDirProblem(toEntry(info), this.uid) !== null) {
+        return this.#unlisted();
+      }
+      mtime = info.mtime?.getTime() ?? NaN;
     } catch {
-      return null;
+      return this.#unlisted();
     }
     const cached = this.#listing;
     // mtime has millisecond precision here: a listing read in the same
@@ -224,7 +245,8 @@ export class NotifyDir implements Notifier {
     try {
       files = Array.from(Deno.readDirSync(this.path), (e) => e.name);
     } catch {
-      return null;
+      // Out of fds, say: letting go of the receivers' sockets frees some.
+      return this.#unlisted();
     }
     this.#listing = { files, mtime, readAt };
     // Receivers gone from the directory need their sockets no more.
@@ -235,6 +257,13 @@ export class NotifyDir implements Notifier {
       }
     }
     return files;
+  }
+
+  /** No listing to go by: nobody is sent to, and nothing is held for them. */
+  #unlisted(): null {
+    this.#listing = null;
+    for (const file of [...this.#senders.keys()]) this.#drop(file);
+    return null;
   }
 
   #send(file: string, bytes: Uint8Array): void {

@@ -23,6 +23,9 @@ export class LogPipes {
   ensure(logger: string): string {
     const held = this.#pipes.get(logger);
     const path = this.runtime.pathOf(logger);
+    // A service opens the path, not nitro's hold: the directory must still
+    // be nitro's own, or the path may lead to somebody else's file.
+    this.runtime.verify();
     if (held) return path;
     // Released (at shutdown) and wanted again: hold the same FIFO, so the
     // logger still reading it keeps its data.

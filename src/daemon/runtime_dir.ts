@@ -35,6 +35,8 @@ export interface Entry {
   uid: number;
   /** Permission bits, with setuid/setgid/sticky (`st_mode & 0o7777`). */
   mode: number;
+  /** Device and inode: which file it is (absent where unknown). */
+  id?: string;
 }
 
 /**
@@ -164,7 +166,10 @@ export function toEntry(info: Deno.FileInfo): Entry {
     : info.isSocket
     ? "socket"
     : "other";
-  return { kind, uid: info.uid ?? -1, mode: (info.mode ?? 0) & 0o7777 };
+  const id = info.dev != null && info.ino != null
+    ? `${info.dev}:${info.ino}`
+    : undefined;
+  return { kind, uid: info.uid ?? -1, mode: (info.mode ?? 0) & 0o7777, id };
 }
 
 /** nitro's effective uid (`--allow-sys=uid`). */
@@ -237,6 +242,13 @@ function check(path: string, entry: Entry | null, uid: number): void {
 export class RuntimeDir {
   /** Where mkfifo(1) is, once looked for (Deno has no mkfifo(2)). */
   #mkfifo: string | undefined;
+  /**
+   * nitro's hold on the directory, for its life: while it is open, the
+   * directory's inode cannot be given to another, so its device and inode
+   * ({@link #id}) say for sure whether the path still leads to it.
+   */
+  #hold: Deno.FsFile | undefined;
+  #id: string | undefined;
 
   private constructor(readonly path: string, readonly uid: number) {}
 
@@ -257,6 +269,9 @@ export class RuntimeDir {
     }
     const dir = new RuntimeDir(path, uid);
     dir.verify();
+    dir.#hold = Deno.openSync(path, { read: true });
+    dir.#id = toEntry(dir.#hold.statSync()).id;
+    dir.verify(); // The one held is the one checked.
     const leftovers: string[] = [];
     for (const { name } of Deno.readDirSync(path)) {
       const entry = lstatEntry(join(path, name));
@@ -273,12 +288,18 @@ export class RuntimeDir {
     return dir;
   }
 
-  /** Throw unless the directory is still nitro's and private. */
+  /**
+   * Throw unless the directory is still nitro's, private, and the very one
+   * it opened: one put in its place (a cleaner of a shared /tmp removed
+   * nitro's, another user made theirs) is refused even if it looks right.
+   */
   verify(): void {
-    const problem = privateDirProblem(
-      lstatEntry(this.path) ?? { kind: "other", uid: -1, mode: 0 },
-      this.uid,
-    );
+    const entry = lstatEntry(this.path) ??
+      { kind: "other", uid: -1, mode: 0 };
+    const problem = privateDirProblem(entry, this.uid) ??
+      (this.#id !== undefined && entry.id !== this.#id
+        ? "not the directory nitro made (replaced while nitro ran)"
+        : null);
     if (problem !== null) throw new UnsafePath(`${this.path}: ${problem}`);
   }
 
@@ -345,6 +366,8 @@ export class RuntimeDir {
 
   /** Remove nitro's FIFOs and then the directory, if nothing else is left. */
   remove(): void {
+    this.#hold?.close();
+    this.#hold = undefined;
     try {
       for (const { name } of Deno.readDirSync(this.path)) {
         this.removeFifo(name);

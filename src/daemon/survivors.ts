@@ -115,7 +115,7 @@ export class RunningRecords {
   /** Reads of a start that found no session of its own yet. */
   #tries = new Map<string, number>();
 
-  constructor(readonly dir: string, readonly children: Children) {}
+  constructor(readonly dir: RecordsDir, readonly children: Children) {}
 
   /** `name`'s process `pid` (a group and session of its own) started. */
   started(name: string, pid: number): void {
@@ -155,8 +155,14 @@ export class RunningRecords {
         }
         this.#tries.delete(name);
         try {
-          Deno.writeTextFileSync(this.#path(name), `${pid} ${stat.start}\n`, {
+          // Written only into the very directory nitro made, and as a new
+          // file: never through whatever else could have been put there.
+          this.dir.verify();
+          const path = this.#path(name);
+          removeIfThere(path);
+          Deno.writeTextFileSync(path, `${pid} ${stat.start}\n`, {
             mode: 0o600,
+            createNew: true,
           });
         } catch {
           // A full or read-only /run: supervision goes on without it.
@@ -167,7 +173,22 @@ export class RunningRecords {
   }
 
   #path(name: string): string {
-    return join(this.dir, RECORD_PREFIX + name);
+    return join(this.dir.path, RECORD_PREFIX + name);
+  }
+}
+
+/** The runtime directory as the records need it (see runtime_dir.ts). */
+export interface RecordsDir {
+  readonly path: string;
+  /** Throws unless the directory is still nitro's own. */
+  verify(): void;
+}
+
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
 }
 

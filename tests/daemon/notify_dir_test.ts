@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   listensTo,
+  MAX_RECEIVERS,
   NotifyDir,
   notifyDirOf,
   notifyDirProblem,
@@ -354,4 +355,40 @@ Deno.test("announce: a notify directory removed by hand means nobody listens", (
   f.notify.announce("web", "UP"); // No throw, nothing made.
   assert.deepEqual(f.runtimeEntries(), []);
   Deno.mkdirSync(f.notify.path);
+});
+
+Deno.test("announce: a notify directory that no longer passes its checks gets nothing, and nitro lets go of its receivers", async () => {
+  using f = new Fixture();
+  const r = f.receiver("ALL,1");
+  f.notify.announce("web", "UP");
+  assert.deepEqual(await next(r), UP_WEB);
+  assert.equal(f.runtimeEntries().length, 2);
+  // Made writable by others (as one re-made in a shared /tmp would be).
+  Deno.chmodSync(f.notify.path, 0o777);
+  f.notify.announce("web", "DOWN");
+  assert.deepEqual(f.runtimeEntries(), [], "senders let go");
+  // A symlink in its place, to a directory of the same receivers.
+  Deno.chmodSync(f.notify.path, 0o700);
+  const real = join(f.root, "elsewhere");
+  Deno.renameSync(f.notify.path, real);
+  Deno.symlinkSync(real, f.notify.path);
+  f.notify.announce("web", "DOWN");
+  assert.deepEqual(f.runtimeEntries(), []);
+  // Put right again: served again.
+  Deno.removeSync(f.notify.path);
+  Deno.renameSync(real, f.notify.path);
+  f.notify.announce("web", "UP");
+  assert.deepEqual(await next(r), UP_WEB);
+});
+
+Deno.test("announce: receivers beyond MAX_RECEIVERS get nothing and cost nitro no socket", () => {
+  using f = new Fixture();
+  // Entries need not be sockets to take nitro's sockets: files will do.
+  for (let i = 0; i < MAX_RECEIVERS + 10; i++) {
+    Deno.writeTextFileSync(join(f.notify.path, `ALL,${i}`), "");
+  }
+  f.notify.announce("web", "UP"); // Binds its sockets before it returns.
+  const sockets = f.runtimeEntries().filter((e) => e.startsWith(",notify"));
+  assert.equal(sockets.length, MAX_RECEIVERS);
+  f.notify.close();
 });

@@ -90,6 +90,19 @@ Deno.test("a released pipe whose FIFO was removed is made again", () => {
   });
 });
 
+Deno.test("ensure hands out no path once the runtime directory was replaced, even for a pipe nitro holds", () => {
+  withPipes((pipes, runtime) => {
+    const path = pipes.ensure("LOG");
+    // A cleaner removed the directory; another user put a FIFO of theirs
+    // where nitro's was. A service would open it by that path.
+    Deno.removeSync(runtime.path, { recursive: true });
+    Deno.mkdirSync(runtime.path, { mode: 0o700 });
+    Deno.writeTextFileSync(path, "");
+    assert.throws(() => pipes.ensure("LOG"), /not the directory nitro made/);
+    assert.throws(() => pipes.ensure("db"), /not the directory nitro made/);
+  });
+});
+
 Deno.test("unknown loggers: release and drop do nothing; closeAll empties the directory", () => {
   withPipes((pipes, runtime) => {
     pipes.release("nobody");

@@ -344,6 +344,20 @@ Deno.test("makeFifo re-checks the directory", async () => {
   });
 });
 
+Deno.test("verify: a directory put in the runtime directory's place is refused, however right it looks", async () => {
+  await withTemp((root) => {
+    const path = join(root, "nitro.sock.d");
+    const rt = RuntimeDir.open(path);
+    rt.verify();
+    // Removed while nitro runs (a cleaner of a shared /tmp), and another
+    // made in its place: nitro's uid, 0700, yet not the one nitro made.
+    Deno.removeSync(path, { recursive: true });
+    Deno.mkdirSync(path, { mode: 0o700 });
+    assert.throws(() => rt.verify(), /not the directory nitro made/);
+    assert.throws(() => rt.makeFifo("web"), /not the directory nitro made/);
+  });
+});
+
 // --- log pipes ----------------------------------------------------------------
 
 /** `sh -c SCRIPT` with stdout piped; its output as it arrives. */

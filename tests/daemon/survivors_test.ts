@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Children } from "../../src/daemon/children.ts";
 import type { Console } from "../../src/daemon/host.ts";
-import { RECORD_PREFIX } from "../../src/daemon/runtime_dir.ts";
+import { RECORD_PREFIX, RuntimeDir } from "../../src/daemon/runtime_dir.ts";
 import {
   findSurvivors,
   parseProcStat,
@@ -101,11 +101,12 @@ Deno.test("parseRecord: `PGID START` and a newline, nothing else", () => {
 Deno.test("RunningRecords: a start is recorded with the kernel's start time, 0600; its end removes it", async () => {
   await withDir(async (dir) => {
     const children = new Children();
-    const records = new RunningRecords(dir, children);
+    const runtime = RuntimeDir.open(join(dir, "nitro.sock.d"));
+    const records = new RunningRecords(runtime, children);
     const child = service();
     try {
       records.started("web", child.pid);
-      const path = join(dir, `${RECORD_PREFIX}web`);
+      const path = join(runtime.path, `${RECORD_PREFIX}web`);
       await eventually(() => exists(path), 10_000, "the record");
       assert.equal(
         Deno.readTextFileSync(path),
@@ -116,6 +117,44 @@ Deno.test("RunningRecords: a start is recorded with the kernel's start time, 060
       records.ended("web");
       assert.equal(exists(path), false);
       records.ended("web"); // Twice: nothing more.
+    } finally {
+      await stop(child);
+    }
+  });
+});
+
+Deno.test("RunningRecords: no record where the runtime directory is not nitro's any more, and never through a symlink", async () => {
+  await withDir(async (dir) => {
+    const target = join(dir, "victim");
+    Deno.writeTextFileSync(target, "precious\n");
+    const link = join(dir, `${RECORD_PREFIX}web`);
+    Deno.symlinkSync(target, link);
+    let checks = 0;
+    let ours = false;
+    const runtimeDir = {
+      path: dir,
+      verify() {
+        checks++;
+        if (!ours) throw new Error("not the directory nitro made");
+      },
+    };
+    const children = new Children();
+    const records = new RunningRecords(runtimeDir, children);
+    const child = service();
+    try {
+      records.started("web", child.pid);
+      await eventually(() => checks === 1, 10_000, "the check");
+      assert.ok(Deno.lstatSync(link).isSymlink, "left as it was");
+      records.ended("web");
+      Deno.symlinkSync(target, link);
+      ours = true;
+      records.started("web", child.pid);
+      await eventually(() => Deno.lstatSync(link).isFile, 10_000, "record");
+      assert.equal(Deno.readTextFileSync(target), "precious\n");
+      assert.equal(
+        Deno.readTextFileSync(link),
+        `${child.pid} ${startOf(child.pid)}\n`,
+      );
     } finally {
       await stop(child);
     }
