@@ -129,11 +129,7 @@ export class RunningRecords {
     this.#current.delete(name);
     this.#pending.delete(name);
     this.#tries.delete(name);
-    try {
-      Deno.removeSync(this.#path(name));
-    } catch {
-      // Never written.
-    }
+    this.#remove(name);
   }
 
   async #record(): Promise<void> {
@@ -142,6 +138,15 @@ export class RunningRecords {
       const batch = [...this.#pending];
       this.#pending.clear();
       const stats = await readStats(batch.map(([, pid]) => pid), this.children);
+      // Written only into the very directory nitro made (checked once for
+      // the batch), and as new files: never through whatever else could
+      // have been put there.
+      let dirIsOurs = true;
+      try {
+        this.dir.verify();
+      } catch {
+        dirIsOurs = false;
+      }
       for (const [name, pid] of batch) {
         const stat = stats.get(pid);
         // Ended meanwhile (or started again: that start is pending).
@@ -154,13 +159,10 @@ export class RunningRecords {
           continue;
         }
         this.#tries.delete(name);
+        if (!dirIsOurs) continue;
+        this.#remove(name);
         try {
-          // Written only into the very directory nitro made, and as a new
-          // file: never through whatever else could have been put there.
-          this.dir.verify();
-          const path = this.#path(name);
-          removeIfThere(path);
-          Deno.writeTextFileSync(path, `${pid} ${stat.start}\n`, {
+          Deno.writeTextFileSync(this.#path(name), `${pid} ${stat.start}\n`, {
             mode: 0o600,
             createNew: true,
           });
@@ -175,6 +177,14 @@ export class RunningRecords {
   #path(name: string): string {
     return join(this.dir.path, RECORD_PREFIX + name);
   }
+
+  #remove(name: string): void {
+    try {
+      Deno.removeSync(this.#path(name));
+    } catch {
+      // Not there (never written, or ended already).
+    }
+  }
 }
 
 /** The runtime directory as the records need it (see runtime_dir.ts). */
@@ -182,14 +192,6 @@ export interface RecordsDir {
   readonly path: string;
   /** Throws unless the directory is still nitro's own. */
   verify(): void;
-}
-
-function removeIfThere(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
 }
 
 /** A process group of a previous nitro, still running. */
