@@ -57,7 +57,7 @@ export function parseCommandLine(args: readonly string[]): CommandLine {
  * the default directory and socket are the system's.
  */
 export const USER_HINT = "as a user, name a directory of your own: " +
-  'NITRO_SOCK="$XDG_RUNTIME_DIR/nitro.sock" nitro DIR';
+  'NITRO_SOCK="$XDG_RUNTIME_DIR/nitro/nitro.sock" nitro DIR';
 
 function mistake(what: string): CommandLine {
   return { kind: "mistake", line: `nitro: ${what}; ${USAGE}` };
